@@ -1,0 +1,7 @@
+"""Sequence classifiers and the choice of a twice-differentiable execution path."""
+
+from seqrobust.models.paths import twice_differentiable as twice_differentiable
+from seqrobust.models.recurrent import CELLS as CELLS
+from seqrobust.models.recurrent import RecurrentClassifier as RecurrentClassifier
+
+__all__ = ["CELLS", "RecurrentClassifier", "twice_differentiable"]

@@ -1,0 +1,219 @@
+"""Training runs on disk: ``config.json``, ``metrics.jsonl``, ``ckpt/last.*`` and the final
+``model.*``; a killed run resumes from its last checkpoint to the same final weights."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from seqrobust.data.dataset import SequenceData
+from seqrobust.data.registry import load_dataset
+from seqrobust.models.recurrent import RecurrentClassifier
+from seqrobust.training.checkpoint import load_checkpoint, save_checkpoint
+from seqrobust.training.config import TrainConfig
+from seqrobust.training.loop import Penalty, accuracy, batch_indices, cosine_lr, train_step
+
+CONFIG, METRICS, LAST, FINAL = "config.json", "metrics.jsonl", "ckpt/last", "model"
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Summary of a finished run."""
+
+    run_dir: Path
+    test_accuracy: float
+    train_seconds: float
+    steps: int
+    completed: bool
+
+
+def resolve_device(name: str) -> torch.device:
+    """``"auto"`` means CUDA when available, else CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"unknown device {name!r}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device cuda requested but CUDA is not available")
+    return device
+
+
+def build_model(cfg: TrainConfig, data: SequenceData) -> RecurrentClassifier:
+    """The classifier ``cfg`` describes, sized for ``data``."""
+    return RecurrentClassifier(
+        input_size=data.num_features,
+        num_classes=data.num_classes,
+        cell=cfg.cell,  # type: ignore[arg-type]
+        hidden_size=cfg.hidden,
+        num_layers=cfg.layers,
+        dropout=cfg.dropout,
+    )
+
+
+def _penalty(cfg: TrainConfig, model: RecurrentClassifier) -> Penalty | None:
+    if cfg.reg == "none":
+        return None
+    from seqrobust.regularizers import make_regularizer
+
+    reg = make_regularizer(
+        cfg.reg,
+        estimator=cfg.estimator,
+        probes=cfg.probes,
+        fd_step=cfg.fd_step,
+        at_eps=cfg.at_eps / 255.0,
+        at_steps=cfg.at_steps,
+        at_alpha=cfg.at_alpha / 255.0,
+    )
+    return lambda x, y, gen: reg(model, x, y, generator=gen)
+
+
+def _append_metrics(run_dir: Path, record: dict[str, Any]) -> None:
+    with open(run_dir / METRICS, "a") as fh:
+        fh.write(json.dumps(record) + "\n")
+
+
+def _truncate_metrics(run_dir: Path, step: int) -> None:
+    path = run_dir / METRICS
+    if path.exists():
+        keep = [ln for ln in path.read_text().splitlines() if json.loads(ln).get("step", 0) <= step]
+        path.write_text("".join(ln + "\n" for ln in keep))
+
+
+def train(
+    cfg: TrainConfig,
+    run_dir: str | Path,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    stop_after_steps: int | None = None,
+) -> TrainResult:
+    """Train ``cfg`` into ``run_dir``.
+
+    Args:
+        cfg: the configuration (written to ``config.json``).
+        run_dir: output folder; must not already hold a run unless ``resume``.
+        resume: continue from ``ckpt/last`` with the saved config.
+        progress: show a progress bar.
+        stop_after_steps: stop (as if killed) after this many global steps; for tests.
+
+    Returns:
+        The final test accuracy and timing.
+
+    Raises:
+        ValueError: on a folder that already holds a run (without ``resume``), a resume of
+            a folder without one, or a config that differs from the saved one.
+    """
+    run_dir = Path(run_dir)
+    device = resolve_device(cfg.device)
+    if resume:
+        saved = TrainConfig.load(run_dir / CONFIG)
+        if saved != cfg:
+            diff = [k for k, v in cfg.to_json().items() if saved.to_json()[k] != v]
+            raise ValueError(f"--resume with a different config ({', '.join(diff)}); omit them")
+    elif (run_dir / CONFIG).exists():
+        raise ValueError(f"{run_dir} already holds a run; pass --resume or choose another --out")
+    train_data = load_dataset(cfg.dataset, split="train", root=cfg.data_root, limit=cfg.train_limit)
+    test_data = load_dataset(cfg.dataset, split="test", root=cfg.data_root, limit=cfg.test_limit)
+    torch.manual_seed(cfg.seed)
+    model = build_model(cfg, train_data).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = -(-len(train_data) // cfg.batch_size)
+    total_steps = steps_per_epoch * cfg.epochs
+    penalty = _penalty(cfg, model)
+    penalty_inputs = max(1, round(cfg.batch_size * cfg.reg_fraction))
+
+    step, elapsed = 0, 0.0
+    if resume and (run_dir / (LAST + ".json")).exists():
+        meta = load_checkpoint(run_dir / LAST, model=model, optimizer=optimizer, restore_rng=True)
+        step, elapsed = int(meta["step"]), float(meta["elapsed"])
+        _truncate_metrics(run_dir, step)
+    else:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / CONFIG).write_text(json.dumps(cfg.to_json(), indent=1) + "\n")
+        (run_dir / METRICS).write_text("")
+
+    x_all, y_all = train_data.inputs.to(device), train_data.labels.to(device)
+    bar = tqdm(total=total_steps, initial=step, disable=not progress, desc=run_dir.name, unit="step")
+    window: list[tuple[float, float, int, int]] = []
+    test_acc = float("nan")
+    stopped = False
+    while step < total_steps and not stopped:
+        epoch, offset = divmod(step, steps_per_epoch)
+        order = batch_indices(
+            len(train_data), cfg.batch_size, generator=torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
+        )
+        model.train()
+        started = time.perf_counter()
+        for idx in order[offset:]:
+            for group in optimizer.param_groups:
+                group["lr"] = cosine_lr(cfg.lr, step, total_steps)
+            gen = torch.Generator(device=device).manual_seed(cfg.seed * 1_000_003 + step)
+            idx = idx.to(device)
+            stats = train_step(
+                model, x_all[idx], y_all[idx], optimizer, penalty=penalty, lam=cfg.lam,
+                penalty_inputs=penalty_inputs, generator=gen, clip=cfg.clip,
+            )
+            step += 1
+            window.append((stats.loss, stats.penalty, stats.correct, stats.count))
+            bar.update(1)
+            if step % cfg.log_every == 0 or step % steps_per_epoch == 0:
+                loss = sum(w[0] for w in window) / len(window)
+                reg = sum(w[1] for w in window) / len(window)
+                acc = sum(w[2] for w in window) / sum(w[3] for w in window)
+                record = {"step": step, "epoch": epoch, "loss": loss, "train_acc": acc,
+                          "lr": optimizer.param_groups[0]["lr"]}
+                if penalty is not None:
+                    record["reg"] = reg
+                _append_metrics(run_dir, record)
+                bar.set_postfix({"loss": f"{loss:.3f}", "acc": f"{acc:.3f}",
+                                 **({"reg": f"{reg:.3g}"} if penalty is not None else {})})
+                window.clear()
+            end_of_epoch = step % steps_per_epoch == 0
+            if end_of_epoch:
+                elapsed += time.perf_counter() - started
+                test_acc = accuracy(model, test_data)
+                _append_metrics(run_dir, {"step": step, "epoch": epoch + 1, "test_acc": test_acc,
+                                          "elapsed_s": elapsed})
+                bar.write(f"epoch {epoch + 1}/{cfg.epochs}: test accuracy {100 * test_acc:.2f} %")
+            if end_of_epoch or (cfg.checkpoint_every and step % cfg.checkpoint_every == 0):
+                run_time = elapsed if end_of_epoch else elapsed + time.perf_counter() - started
+                save_checkpoint(run_dir / LAST, model=model, optimizer=optimizer,
+                                meta={"step": step, "elapsed": run_time})
+            if stop_after_steps is not None and step >= stop_after_steps:
+                stopped = True
+                break
+    bar.close()
+    completed = step >= total_steps
+    if completed:
+        save_checkpoint(run_dir / FINAL, model=model,
+                        meta={"step": step, "elapsed": elapsed, "test_accuracy": test_acc,
+                              "model": model.config()})
+    return TrainResult(run_dir, test_acc, elapsed, step, completed)
+
+
+def load_model(
+    run_dir: str | Path, *, device: str | torch.device = "cpu"
+) -> tuple[RecurrentClassifier, TrainConfig]:
+    """The trained classifier of ``run_dir`` (final weights, else the last checkpoint), in eval
+    mode, with its config.
+
+    Raises:
+        ValueError: if the folder holds no run or no checkpoint.
+    """
+    run_dir = Path(run_dir)
+    cfg = TrainConfig.load(run_dir / CONFIG)
+    name = FINAL if (run_dir / (FINAL + ".json")).exists() else LAST
+    if not (run_dir / (name + ".json")).exists():
+        raise ValueError(f"{run_dir}: no checkpoint yet (train it first)")
+    shape = load_dataset(cfg.dataset, split="test", root=cfg.data_root, limit=1)
+    model = build_model(cfg, shape)
+    load_checkpoint(run_dir / name, model=model)
+    return model.to(device).eval(), cfg
