@@ -17,7 +17,9 @@ def fetch(
     name: Annotated[str, typer.Argument(help="Dataset to fetch: mnist.")],
     source: Annotated[
         Optional[Path],  # noqa: UP045 (typer needs Optional on Python 3.10)
-        typer.Option("--from", help="Local folder with the files (raw or .gz); else $SEQROBUST_DATA."),
+        typer.Option(
+            "--from", help="Local folder with the files (raw or .gz); else $SEQROBUST_DATA."
+        ),
     ] = None,
     target: Annotated[
         Optional[Path],  # noqa: UP045

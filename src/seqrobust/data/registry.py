@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from seqrobust.data.dataset import SequenceData
-from seqrobust.data.mnist import Split, load_mnist
+from seqrobust.data.mnist import MNISTView, Split, load_mnist
 
 DATASETS = ("mnist", "mnist-pixels", "mnist-subset", "mnist-subset-pixels")
 
@@ -23,6 +23,6 @@ def load_dataset(
     """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-    view = "pixels" if name.endswith("-pixels") else "rows"
+    view: MNISTView = "pixels" if name.endswith("-pixels") else "rows"
     folder = "subset" if "subset" in name else root
     return load_mnist(folder, split=split, view=view, limit=limit)

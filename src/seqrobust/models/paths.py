@@ -27,7 +27,7 @@ def twice_differentiable(model: nn.Module | Callable[[Tensor], Tensor]) -> Forwa
     """
     own = getattr(model, "forward_twice_differentiable", None)
     if callable(own):
-        return own  # type: ignore[no-any-return]
+        return own
     if not isinstance(model, nn.Module):
         return model
 

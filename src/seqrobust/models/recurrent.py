@@ -39,7 +39,8 @@ class RecurrentClassifier(nn.Module):
         hidden_size: hidden units per layer.
         num_layers: stacked recurrent layers.
         dropout: dropout between recurrent layers (training only).
-        path: ``"auto"`` (default) chooses per call; ``"fast"`` / ``"twice_differentiable"`` force one.
+        path: ``"auto"`` (default) chooses per call; ``"fast"`` or
+            ``"twice_differentiable"`` forces one.
 
     Raises:
         ValueError: on an unknown cell or non-positive sizes.
@@ -74,8 +75,12 @@ class RecurrentClassifier(nn.Module):
         self.cell: CellType = cell
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.num_classes, self.dropout, self.path = num_classes, dropout, path
-        self.rnn = _MODULES[cell](
-            input_size, hidden_size, num_layers, batch_first=True, dropout=dropout
+        self.rnn: nn.RNNBase = _MODULES[cell](
+            input_size,  # type: ignore[arg-type]
+            hidden_size,
+            num_layers,
+            batch_first=True,
+            dropout=dropout,
         )
         self.head = nn.Linear(hidden_size, num_classes)
         self.reset_parameters()

@@ -44,7 +44,16 @@ def _unflatten_optimizer(tensors: dict[str, Tensor], plain: dict[str, Any]) -> d
         if name.startswith(f"optim{_SEP}"):
             _, pid, key = name.split(_SEP, 2)
             state.setdefault(int(pid), {})[key] = value
-    return {"state": state, "param_groups": plain["param_groups"]}
+    groups = [
+        {k: tuple(v) if isinstance(v, list) and k != "params" else v for k, v in group.items()}
+        for group in plain["param_groups"]
+    ]  # JSON turned tuples (Adam's betas) into lists
+    return {"state": state, "param_groups": groups}
+
+
+def load_file_tensors(path: str | Path) -> dict[str, Tensor]:
+    """The raw tensors of checkpoint ``path`` (without suffix), keyed as stored."""
+    return load_file(str(Path(path).with_suffix(".safetensors")))
 
 
 def save_checkpoint(

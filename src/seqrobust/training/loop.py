@@ -87,9 +87,7 @@ def iterate(data: SequenceData, batch_size: int) -> Iterator[tuple[Tensor, Tenso
 
 
 @torch.no_grad()
-def predict(
-    model: Callable[[Tensor], Tensor], inputs: Tensor, *, batch_size: int = 1000
-) -> Tensor:
+def predict(model: Callable[[Tensor], Tensor], inputs: Tensor, *, batch_size: int = 1000) -> Tensor:
     """Predicted classes ``(N,)`` for inputs ``(N, T, F)``, computed in batches on the inputs'
     device (move inputs first to use an accelerator)."""
     out = [model(inputs[i : i + batch_size]).argmax(-1) for i in range(0, len(inputs), batch_size)]
@@ -97,7 +95,11 @@ def predict(
 
 
 def accuracy(
-    model: nn.Module, data: SequenceData, *, batch_size: int = 1000, device: torch.device | None = None
+    model: nn.Module,
+    data: SequenceData,
+    *,
+    batch_size: int = 1000,
+    device: torch.device | None = None,
 ) -> float:
     """Fraction of ``data`` that ``model`` classifies correctly (model put in eval mode)."""
     was_training = model.training

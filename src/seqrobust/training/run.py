@@ -141,14 +141,18 @@ def train(
         (run_dir / METRICS).write_text("")
 
     x_all, y_all = train_data.inputs.to(device), train_data.labels.to(device)
-    bar = tqdm(total=total_steps, initial=step, disable=not progress, desc=run_dir.name, unit="step")
+    bar = tqdm(
+        total=total_steps, initial=step, disable=not progress, desc=run_dir.name, unit="step"
+    )
     window: list[tuple[float, float, int, int]] = []
     test_acc = float("nan")
     stopped = False
     while step < total_steps and not stopped:
         epoch, offset = divmod(step, steps_per_epoch)
         order = batch_indices(
-            len(train_data), cfg.batch_size, generator=torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
+            len(train_data),
+            cfg.batch_size,
+            generator=torch.Generator().manual_seed(cfg.seed * 100_003 + epoch),
         )
         model.train()
         started = time.perf_counter()
@@ -158,8 +162,15 @@ def train(
             gen = torch.Generator(device=device).manual_seed(cfg.seed * 1_000_003 + step)
             idx = idx.to(device)
             stats = train_step(
-                model, x_all[idx], y_all[idx], optimizer, penalty=penalty, lam=cfg.lam,
-                penalty_inputs=penalty_inputs, generator=gen, clip=cfg.clip,
+                model,
+                x_all[idx],
+                y_all[idx],
+                optimizer,
+                penalty=penalty,
+                lam=cfg.lam,
+                penalty_inputs=penalty_inputs,
+                generator=gen,
+                clip=cfg.clip,
             )
             step += 1
             window.append((stats.loss, stats.penalty, stats.correct, stats.count))
@@ -168,34 +179,60 @@ def train(
                 loss = sum(w[0] for w in window) / len(window)
                 reg = sum(w[1] for w in window) / len(window)
                 acc = sum(w[2] for w in window) / sum(w[3] for w in window)
-                record = {"step": step, "epoch": epoch, "loss": loss, "train_acc": acc,
-                          "lr": optimizer.param_groups[0]["lr"]}
+                record = {
+                    "step": step,
+                    "epoch": epoch,
+                    "loss": loss,
+                    "train_acc": acc,
+                    "lr": optimizer.param_groups[0]["lr"],
+                }
                 if penalty is not None:
                     record["reg"] = reg
                 _append_metrics(run_dir, record)
-                bar.set_postfix({"loss": f"{loss:.3f}", "acc": f"{acc:.3f}",
-                                 **({"reg": f"{reg:.3g}"} if penalty is not None else {})})
+                bar.set_postfix(
+                    {
+                        "loss": f"{loss:.3f}",
+                        "acc": f"{acc:.3f}",
+                        **({"reg": f"{reg:.3g}"} if penalty is not None else {}),
+                    }
+                )
                 window.clear()
             end_of_epoch = step % steps_per_epoch == 0
             if end_of_epoch:
                 elapsed += time.perf_counter() - started
                 test_acc = accuracy(model, test_data)
-                _append_metrics(run_dir, {"step": step, "epoch": epoch + 1, "test_acc": test_acc,
-                                          "elapsed_s": elapsed})
-                bar.write(f"epoch {epoch + 1}/{cfg.epochs}: test accuracy {100 * test_acc:.2f} %")
+                _append_metrics(
+                    run_dir,
+                    {"step": step, "epoch": epoch + 1, "test_acc": test_acc, "elapsed_s": elapsed},
+                )
+                if progress:
+                    bar.write(
+                        f"epoch {epoch + 1}/{cfg.epochs}: test accuracy {100 * test_acc:.2f} %"
+                    )
             if end_of_epoch or (cfg.checkpoint_every and step % cfg.checkpoint_every == 0):
                 run_time = elapsed if end_of_epoch else elapsed + time.perf_counter() - started
-                save_checkpoint(run_dir / LAST, model=model, optimizer=optimizer,
-                                meta={"step": step, "elapsed": run_time})
+                save_checkpoint(
+                    run_dir / LAST,
+                    model=model,
+                    optimizer=optimizer,
+                    meta={"step": step, "elapsed": run_time},
+                )
             if stop_after_steps is not None and step >= stop_after_steps:
                 stopped = True
                 break
     bar.close()
     completed = step >= total_steps
     if completed:
-        save_checkpoint(run_dir / FINAL, model=model,
-                        meta={"step": step, "elapsed": elapsed, "test_accuracy": test_acc,
-                              "model": model.config()})
+        save_checkpoint(
+            run_dir / FINAL,
+            model=model,
+            meta={
+                "step": step,
+                "elapsed": elapsed,
+                "test_accuracy": test_acc,
+                "model": model.config(),
+            },
+        )
     return TrainResult(run_dir, test_acc, elapsed, step, completed)
 
 

@@ -1,0 +1,42 @@
+import json
+
+from seqrobust.cli import main
+
+
+def test_train_evaluate_smoke(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(
+        [
+            "train",
+            "--dataset",
+            "mnist-subset",
+            "--epochs",
+            "1",
+            "--hidden",
+            "8",
+            "--train-limit",
+            "200",
+            "--test-limit",
+            "50",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    assert "test accuracy" in capsys.readouterr().out
+    assert (out / "model.safetensors").exists() and (out / "ckpt" / "last.json").exists()
+    assert main(["evaluate", str(out), "--limit", "50", "--device", "cpu"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["n"] == 50 and 0.0 <= record["accuracy"] <= 1.0
+
+
+def test_user_errors_are_one_line(tmp_path, capsys):
+    assert main(["train", "--cell", "foo", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: unknown cell 'foo'") and err.count("\n") == 1
+    assert main(["evaluate", str(tmp_path / "missing")]) == 2
+    assert "not found" in capsys.readouterr().err
+    assert main(["data", "fetch", "cifar"]) == 2
+    assert main(["train", "--no-such-flag"]) == 2
+    assert main([]) in (0, 2)
