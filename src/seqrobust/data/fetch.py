@@ -210,6 +210,7 @@ def fetch_mnist(
             except (FetchError, OSError, subprocess.SubprocessError, tarfile.TarError) as exc:
                 reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 failures.append(f"{label}: {reason}")
+                log(f"  failed: {reason}")
                 continue
         _store(contents, target)
         log(f"MNIST from {label}: 4 files verified (SHA-256) and stored in {target}")
