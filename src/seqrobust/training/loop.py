@@ -11,9 +11,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from seqrobust.data.dataset import SequenceData
+from seqrobust.models.paths import bind_lengths
 
-Penalty = Callable[[Tensor, Tensor, torch.Generator], Tensor]
-"""``penalty(x, y, generator) -> scalar``; added to the loss as ``lam * penalty``."""
+Penalty = Callable[[nn.Module, Tensor, Tensor, torch.Generator], Tensor]
+"""``penalty(model, x, y, generator) -> scalar``; added to the loss as ``lam * penalty``.
+
+``model`` maps ``x`` alone to logits (for padded batches the lengths are already bound)."""
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,9 @@ def train_step(
     penalty_inputs: int | None = None,
     generator: torch.Generator | None = None,
     clip: float = 0.0,
+    lengths: Tensor | None = None,
 ) -> StepStats:
-    """One step of ``cross_entropy(model(x), y) + lam * penalty(x[:k], y[:k], generator)``.
+    """One step of ``cross_entropy(model(x), y) + lam * penalty(model, x[:k], y[:k], generator)``.
 
     Args:
         model: the classifier, in train mode.
@@ -60,15 +64,17 @@ def train_step(
         lam: its weight.
         generator: randomness for the penalty (probes, random starts).
         clip: maximum gradient norm (0 disables clipping).
+        lengths: ``(B,)`` real steps per padded sequence, or ``None``.
     """
     optimizer.zero_grad(set_to_none=True)
-    logits = model(x)
+    logits = model(x) if lengths is None else model(x, lengths)
     loss = F.cross_entropy(logits, y)
     value = torch.zeros((), device=x.device)
     if penalty is not None and lam > 0:
         k = x.shape[0] if penalty_inputs is None else max(1, min(penalty_inputs, x.shape[0]))
         gen = generator if generator is not None else torch.Generator(device=x.device)
-        value = penalty(x[:k], y[:k], gen)
+        bound = bind_lengths(model, None if lengths is None else lengths[:k])
+        value = penalty(bound, x[:k], y[:k], gen)
         total = loss + lam * value
     else:
         total = loss
@@ -80,17 +86,27 @@ def train_step(
     return StepStats(float(loss.detach()), float(value.detach()), correct, int(y.shape[0]))
 
 
-def iterate(data: SequenceData, batch_size: int) -> Iterator[tuple[Tensor, Tensor]]:
-    """Consecutive ``(inputs, labels)`` batches of ``data``."""
+def iterate(data: SequenceData, batch_size: int) -> Iterator[SequenceData]:
+    """Consecutive batches of ``data`` (inputs, labels and lengths sliced together)."""
     for start in range(0, len(data), batch_size):
-        yield data.inputs[start : start + batch_size], data.labels[start : start + batch_size]
+        yield data.subset(slice(start, start + batch_size))
 
 
 @torch.no_grad()
-def predict(model: Callable[[Tensor], Tensor], inputs: Tensor, *, batch_size: int = 1000) -> Tensor:
-    """Predicted classes ``(N,)`` for inputs ``(N, T, F)``, computed in batches on the inputs'
-    device (move inputs first to use an accelerator)."""
-    out = [model(inputs[i : i + batch_size]).argmax(-1) for i in range(0, len(inputs), batch_size)]
+def predict(
+    model: Callable[..., Tensor],
+    inputs: Tensor,
+    *,
+    lengths: Tensor | None = None,
+    batch_size: int = 1000,
+) -> Tensor:
+    """Predicted classes ``(N,)`` for inputs ``(N, T, F)`` (and optional ``lengths`` ``(N,)``),
+    computed in batches on the inputs' device (move inputs first to use an accelerator)."""
+    out = []
+    for i in range(0, len(inputs), batch_size):
+        chunk = inputs[i : i + batch_size]
+        logits = model(chunk) if lengths is None else model(chunk, lengths[i : i + batch_size])
+        out.append(logits.argmax(-1))
     return torch.cat(out) if out else torch.empty(0, dtype=torch.long, device=inputs.device)
 
 
@@ -106,7 +122,9 @@ def accuracy(
     model.eval()
     device = device or next(model.parameters()).device
     correct = 0
-    for x, y in iterate(data, batch_size):
-        correct += int((predict(model, x.to(device)) == y.to(device)).sum())
+    for batch in iterate(data, batch_size):
+        lengths = None if batch.lengths is None else batch.lengths.to(device)
+        pred = predict(model, batch.inputs.to(device), lengths=lengths)
+        correct += int((pred == batch.labels.to(device)).sum())
     model.train(was_training)
     return correct / max(len(data), 1)

@@ -13,7 +13,8 @@ import torch
 from tqdm import tqdm
 
 from seqrobust.data.dataset import SequenceData
-from seqrobust.data.registry import load_dataset
+from seqrobust.data.registry import MNIST_DATASETS, load_dataset
+from seqrobust.data.timeseries import standardization
 from seqrobust.models.recurrent import RecurrentClassifier
 from seqrobust.training.checkpoint import load_checkpoint, save_checkpoint
 from seqrobust.training.config import TrainConfig
@@ -58,7 +59,7 @@ def build_model(cfg: TrainConfig, data: SequenceData) -> RecurrentClassifier:
     )
 
 
-def _penalty(cfg: TrainConfig, model: RecurrentClassifier) -> Penalty | None:
+def _penalty(cfg: TrainConfig, data: SequenceData) -> Penalty | None:
     if cfg.reg == "none":
         return None
     from seqrobust.regularizers import make_regularizer
@@ -68,11 +69,28 @@ def _penalty(cfg: TrainConfig, model: RecurrentClassifier) -> Penalty | None:
         estimator=cfg.estimator,
         probes=cfg.probes,
         fd_step=cfg.fd_step,
-        at_eps=cfg.at_eps / 255.0,
+        at_eps=cfg.at_eps * data.eps_scale,
         at_steps=cfg.at_steps,
-        at_alpha=cfg.at_alpha / 255.0,
+        at_alpha=cfg.at_alpha * data.eps_scale,
     )
-    return lambda x, y, gen: reg(model, x, y, generator=gen)
+    return lambda m, x, y, gen: reg(m, x, y, generator=gen)
+
+
+def _data_card(cfg: TrainConfig, data: SequenceData) -> dict[str, Any]:
+    """What a user of the weights must know about the inputs (saved with the model)."""
+    card: dict[str, Any] = {
+        "dataset": cfg.dataset,
+        "steps": data.seq_len,
+        "features": data.num_features,
+        "classes": data.num_classes,
+        "variable_length": data.lengths is not None,
+        "bounds": data.bounds,
+        "eps_unit": data.eps_unit,
+        "eps_scale": data.eps_scale,
+    }
+    if cfg.dataset not in MNIST_DATASETS:
+        card["standardization"] = standardization(cfg.dataset)
+    return card
 
 
 def _append_metrics(run_dir: Path, record: dict[str, Any]) -> None:
@@ -127,7 +145,7 @@ def train(
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = -(-len(train_data) // cfg.batch_size)
     total_steps = steps_per_epoch * cfg.epochs
-    penalty = _penalty(cfg, model)
+    penalty = _penalty(cfg, train_data)
     penalty_inputs = max(1, round(cfg.batch_size * cfg.reg_fraction))
 
     step, elapsed = 0, 0.0
@@ -141,6 +159,7 @@ def train(
         (run_dir / METRICS).write_text("")
 
     x_all, y_all = train_data.inputs.to(device), train_data.labels.to(device)
+    len_all = None if train_data.lengths is None else train_data.lengths.to(device)
     bar = tqdm(
         total=total_steps, initial=step, disable=not progress, desc=run_dir.name, unit="step"
     )
@@ -171,6 +190,7 @@ def train(
                 penalty_inputs=penalty_inputs,
                 generator=gen,
                 clip=cfg.clip,
+                lengths=None if len_all is None else len_all[idx],
             )
             step += 1
             window.append((stats.loss, stats.penalty, stats.correct, stats.count))
