@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -84,6 +85,8 @@ def train_cmd(
             device=device,
         )
     result = train(cfg, out, resume=resume, progress=not quiet)
+    if os.environ.get("RANK", "0") != "0":  # under torchrun only rank 0 reports
+        return
     typer.echo(
         f"{out}: test accuracy {100 * result.test_accuracy:.2f} % after {result.steps} steps, "
         f"{result.train_seconds:.1f} s of training"

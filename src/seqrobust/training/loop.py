@@ -40,6 +40,47 @@ def batch_indices(n: int, batch_size: int, *, generator: torch.Generator) -> lis
     return list(order.split(batch_size))
 
 
+class StepLoss(nn.Module):
+    """The training objective ``cross_entropy(model(x), y) + lam * penalty(...)`` as a module.
+
+    Wrapping it (not the classifier) in ``DistributedDataParallel`` gives DDP exactly one
+    forward per backward even though the penalty runs the classifier again and differentiates
+    through its input gradients.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        penalty: Penalty | None = None,
+        lam: float = 0.0,
+        penalty_inputs: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.model, self.penalty, self.lam, self.penalty_inputs = (
+            model,
+            penalty,
+            lam,
+            penalty_inputs,
+        )
+
+    def forward(
+        self, x: Tensor, y: Tensor, lengths: Tensor | None, generator: torch.Generator | None
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Returns ``(total, cross_entropy, penalty value, logits)``."""
+        model = self.model
+        logits = model(x) if lengths is None else model(x, lengths)
+        loss = F.cross_entropy(logits, y)
+        if self.penalty is None or self.lam <= 0:
+            return loss, loss, torch.zeros((), device=x.device), logits
+        k = x.shape[0] if self.penalty_inputs is None else self.penalty_inputs
+        k = max(1, min(k, x.shape[0]))
+        gen = generator if generator is not None else torch.Generator(device=x.device)
+        bound = bind_lengths(model, None if lengths is None else lengths[:k])
+        value = self.penalty(bound, x[:k], y[:k], gen)
+        return loss + self.lam * value, loss, value, logits
+
+
 def train_step(
     model: nn.Module,
     x: Tensor,
@@ -52,6 +93,8 @@ def train_step(
     generator: torch.Generator | None = None,
     clip: float = 0.0,
     lengths: Tensor | None = None,
+    objective: nn.Module | None = None,
+    loss_scale: float = 1.0,
 ) -> StepStats:
     """One step of ``cross_entropy(model(x), y) + lam * penalty(model, x[:k], y[:k], generator)``.
 
@@ -65,20 +108,16 @@ def train_step(
         generator: randomness for the penalty (probes, random starts).
         clip: maximum gradient norm (0 disables clipping).
         lengths: ``(B,)`` real steps per padded sequence, or ``None``.
+        objective: a prepared (e.g. DDP-wrapped) :class:`StepLoss`; built from the arguments
+            above when ``None``.
+        loss_scale: multiplies the loss before backward (data-parallel ranks use
+            ``local batch * world size / global batch`` so averaged gradients are exact).
     """
     optimizer.zero_grad(set_to_none=True)
-    logits = model(x) if lengths is None else model(x, lengths)
-    loss = F.cross_entropy(logits, y)
-    value = torch.zeros((), device=x.device)
-    if penalty is not None and lam > 0:
-        k = x.shape[0] if penalty_inputs is None else max(1, min(penalty_inputs, x.shape[0]))
-        gen = generator if generator is not None else torch.Generator(device=x.device)
-        bound = bind_lengths(model, None if lengths is None else lengths[:k])
-        value = penalty(bound, x[:k], y[:k], gen)
-        total = loss + lam * value
-    else:
-        total = loss
-    total.backward()
+    if objective is None:
+        objective = StepLoss(model, penalty=penalty, lam=lam, penalty_inputs=penalty_inputs)
+    total, loss, value, logits = objective(x, y, lengths, generator)
+    (total * loss_scale).backward()
     if clip > 0:
         nn.utils.clip_grad_norm_(model.parameters(), clip)
     optimizer.step()

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from seqrobust.data.dataset import SequenceData
@@ -18,7 +20,15 @@ from seqrobust.data.timeseries import standardization
 from seqrobust.models.recurrent import RecurrentClassifier
 from seqrobust.training.checkpoint import load_checkpoint, save_checkpoint
 from seqrobust.training.config import TrainConfig
-from seqrobust.training.loop import Penalty, accuracy, batch_indices, cosine_lr, train_step
+from seqrobust.training.distributed import Distributed, setup
+from seqrobust.training.loop import (
+    Penalty,
+    StepLoss,
+    batch_indices,
+    cosine_lr,
+    predict,
+    train_step,
+)
 
 CONFIG, METRICS, LAST, FINAL = "config.json", "metrics.jsonl", "ckpt/last", "model"
 
@@ -93,6 +103,21 @@ def _data_card(cfg: TrainConfig, data: SequenceData) -> dict[str, Any]:
     return card
 
 
+def _sharded_accuracy(
+    model: nn.Module, data: SequenceData, ddp: Distributed, device: torch.device
+) -> float:
+    """Test accuracy with the inputs split over the ranks and the counts summed."""
+    was_training = model.training
+    model.eval()
+    part = data.subset(ddp.shard(torch.arange(len(data))))
+    lengths = None if part.lengths is None else part.lengths.to(device)
+    pred = predict(model, part.inputs.to(device), lengths=lengths)
+    correct = float((pred == part.labels.to(device)).sum())
+    model.train(was_training)
+    total = ddp.all_sum([correct, float(len(part))], device)
+    return total[0] / max(total[1], 1.0)
+
+
 def _append_metrics(run_dir: Path, record: dict[str, Any]) -> None:
     with open(run_dir / METRICS, "a") as fh:
         fh.write(json.dumps(record) + "\n")
@@ -130,7 +155,9 @@ def train(
             a folder without one, or a config that differs from the saved one.
     """
     run_dir = Path(run_dir)
-    device = resolve_device(cfg.device)
+    ddp, device = setup(resolve_device(cfg.device))
+    if cfg.batch_size < ddp.world:
+        raise ValueError(f"batch size {cfg.batch_size} is smaller than the {ddp.world} ranks")
     if resume:
         saved = TrainConfig.load(run_dir / CONFIG)
         if saved != cfg:
@@ -146,22 +173,37 @@ def train(
     steps_per_epoch = -(-len(train_data) // cfg.batch_size)
     total_steps = steps_per_epoch * cfg.epochs
     penalty = _penalty(cfg, train_data)
-    penalty_inputs = max(1, round(cfg.batch_size * cfg.reg_fraction))
+    local_batch = -(-cfg.batch_size // ddp.world)
+    objective: nn.Module = StepLoss(
+        model,
+        penalty=penalty,
+        lam=cfg.lam,
+        penalty_inputs=max(1, round(local_batch * cfg.reg_fraction)),
+    )
+    if ddp.world > 1:
+        objective = DistributedDataParallel(objective)
 
     step, elapsed = 0, 0.0
     if resume and (run_dir / (LAST + ".json")).exists():
         meta = load_checkpoint(run_dir / LAST, model=model, optimizer=optimizer, restore_rng=True)
         step, elapsed = int(meta["step"]), float(meta["elapsed"])
-        _truncate_metrics(run_dir, step)
-    else:
+        if ddp.main:
+            _truncate_metrics(run_dir, step)
+    elif ddp.main:
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / CONFIG).write_text(json.dumps(cfg.to_json(), indent=1) + "\n")
         (run_dir / METRICS).write_text("")
+    ddp.barrier()
+    log = ddp.main
 
     x_all, y_all = train_data.inputs.to(device), train_data.labels.to(device)
     len_all = None if train_data.lengths is None else train_data.lengths.to(device)
     bar = tqdm(
-        total=total_steps, initial=step, disable=not progress, desc=run_dir.name, unit="step"
+        total=total_steps,
+        initial=step,
+        disable=not (progress and log),
+        desc=run_dir.name,
+        unit="step",
     )
     window: list[tuple[float, float, int, int]] = []
     test_acc = float("nan")
@@ -178,27 +220,28 @@ def train(
         for idx in order[offset:]:
             for group in optimizer.param_groups:
                 group["lr"] = cosine_lr(cfg.lr, step, total_steps)
-            gen = torch.Generator(device=device).manual_seed(cfg.seed * 1_000_003 + step)
-            idx = idx.to(device)
+            seed = cfg.seed * 1_000_003 + step + 7919 * ddp.rank
+            gen = torch.Generator(device=device).manual_seed(seed)
+            local = ddp.shard(idx).to(device)
             stats = train_step(
                 model,
-                x_all[idx],
-                y_all[idx],
+                x_all[local],
+                y_all[local],
                 optimizer,
-                penalty=penalty,
-                lam=cfg.lam,
-                penalty_inputs=penalty_inputs,
                 generator=gen,
                 clip=cfg.clip,
-                lengths=None if len_all is None else len_all[idx],
+                lengths=None if len_all is None else len_all[local],
+                objective=objective,
+                loss_scale=len(local) * ddp.world / len(idx),
             )
             step += 1
-            window.append((stats.loss, stats.penalty, stats.correct, stats.count))
+            window.append(
+                (stats.loss * stats.count, stats.penalty * stats.count, stats.correct, stats.count)
+            )
             bar.update(1)
             if step % cfg.log_every == 0 or step % steps_per_epoch == 0:
-                loss = sum(w[0] for w in window) / len(window)
-                reg = sum(w[1] for w in window) / len(window)
-                acc = sum(w[2] for w in window) / sum(w[3] for w in window)
+                sums = ddp.all_sum([sum(w[i] for w in window) for i in range(4)], device)
+                loss, reg, acc = sums[0] / sums[3], sums[1] / sums[3], sums[2] / sums[3]
                 record = {
                     "step": step,
                     "epoch": epoch,
@@ -208,7 +251,8 @@ def train(
                 }
                 if penalty is not None:
                     record["reg"] = reg
-                _append_metrics(run_dir, record)
+                if log:
+                    _append_metrics(run_dir, record)
                 bar.set_postfix(
                     {
                         "loss": f"{loss:.3f}",
@@ -220,16 +264,23 @@ def train(
             end_of_epoch = step % steps_per_epoch == 0
             if end_of_epoch:
                 elapsed += time.perf_counter() - started
-                test_acc = accuracy(model, test_data)
-                _append_metrics(
-                    run_dir,
-                    {"step": step, "epoch": epoch + 1, "test_acc": test_acc, "elapsed_s": elapsed},
-                )
-                if progress:
+                test_acc = _sharded_accuracy(model, test_data, ddp, device)
+                if log:
+                    _append_metrics(
+                        run_dir,
+                        {
+                            "step": step,
+                            "epoch": epoch + 1,
+                            "test_acc": test_acc,
+                            "elapsed_s": elapsed,
+                        },
+                    )
+                if progress and log:
                     bar.write(
                         f"epoch {epoch + 1}/{cfg.epochs}: test accuracy {100 * test_acc:.2f} %"
                     )
-            if end_of_epoch or (cfg.checkpoint_every and step % cfg.checkpoint_every == 0):
+            checkpoint = cfg.checkpoint_every and step % cfg.checkpoint_every == 0
+            if log and (end_of_epoch or checkpoint):
                 run_time = elapsed if end_of_epoch else elapsed + time.perf_counter() - started
                 save_checkpoint(
                     run_dir / LAST,
@@ -242,7 +293,7 @@ def train(
                 break
     bar.close()
     completed = step >= total_steps
-    if completed:
+    if completed and log:
         save_checkpoint(
             run_dir / FINAL,
             model=model,
@@ -251,8 +302,11 @@ def train(
                 "elapsed": elapsed,
                 "test_accuracy": test_acc,
                 "model": model.config(),
+                "data": _data_card(cfg, train_data),
+                "world_size": ddp.world,
             },
         )
+    ddp.barrier()
     return TrainResult(run_dir, test_acc, elapsed, step, completed)
 
 
