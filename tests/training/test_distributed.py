@@ -14,7 +14,7 @@ from safetensors.torch import load_file, save_file
 from seqrobust.models import RecurrentClassifier
 from seqrobust.training import TrainConfig, train
 from seqrobust.training.checkpoint import load_file_tensors
-from seqrobust.training.distributed import setup
+from seqrobust.training.distributed import setup, teardown
 from seqrobust.training.loop import StepLoss
 
 WORLD = 2
@@ -67,7 +67,7 @@ def _grad_worker(rank: int, port: int, out: str, lam: float) -> None:
     (total * len(index) * ddp.world / len(x)).backward()
     if ddp.main:
         save_file({n: p.grad for n, p in model.named_parameters()}, out)
-    dist.destroy_process_group()
+    teardown(ddp)
 
 
 @pytest.mark.parametrize("lam", [0.0, 0.3])
@@ -96,8 +96,7 @@ TINY = dict(
 
 def _train_worker(rank: int, port: int, run_dir: str) -> None:
     _env(rank, port)
-    train(TrainConfig(**TINY), run_dir, progress=False)
-    dist.destroy_process_group()
+    train(TrainConfig(**TINY), run_dir, progress=False)  # leaves the group itself
 
 
 def test_two_process_training_matches_single_process(tmp_path):

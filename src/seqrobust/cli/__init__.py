@@ -19,6 +19,12 @@ from seqrobust.data.fetch import FetchError
 _COMMAND_MODULES = (
     "seqrobust.cli._data",
     "seqrobust.cli._train",
+    "seqrobust.cli._noise",
+    "seqrobust.cli._attack",
+    "seqrobust.cli._analyze",
+    "seqrobust.cli._curvature",
+    "seqrobust.cli._plot",
+    "seqrobust.cli._report",
 )
 
 app = typer.Typer(

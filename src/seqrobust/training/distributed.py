@@ -64,6 +64,14 @@ def world_size() -> int:
         ) from None
 
 
+def teardown(ddp: Distributed) -> None:
+    """Leave the process group after a barrier (so no rank closes connections another rank is
+    still using; gloo aborts the process otherwise)."""
+    if ddp.world > 1 and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def setup(device: torch.device) -> tuple[Distributed, torch.device]:
     """Join the process group when launched by torchrun; returns this rank and its device.
 

@@ -20,7 +20,7 @@ from seqrobust.data.timeseries import standardization
 from seqrobust.models.recurrent import RecurrentClassifier
 from seqrobust.training.checkpoint import load_checkpoint, save_checkpoint
 from seqrobust.training.config import TrainConfig
-from seqrobust.training.distributed import Distributed, setup
+from seqrobust.training.distributed import Distributed, setup, teardown
 from seqrobust.training.loop import (
     Penalty,
     StepLoss,
@@ -286,7 +286,7 @@ def train(
                     run_dir / LAST,
                     model=model,
                     optimizer=optimizer,
-                    meta={"step": step, "elapsed": run_time},
+                    meta={"step": step, "elapsed": run_time, "model": model.config()},
                 )
             if stop_after_steps is not None and step >= stop_after_steps:
                 stopped = True
@@ -306,7 +306,7 @@ def train(
                 "world_size": ddp.world,
             },
         )
-    ddp.barrier()
+    teardown(ddp)
     return TrainResult(run_dir, test_acc, elapsed, step, completed)
 
 
@@ -324,7 +324,13 @@ def load_model(
     name = FINAL if (run_dir / (FINAL + ".json")).exists() else LAST
     if not (run_dir / (name + ".json")).exists():
         raise ValueError(f"{run_dir}: no checkpoint yet (train it first)")
-    shape = load_dataset(cfg.dataset, split="test", root=cfg.data_root, limit=1)
-    model = build_model(cfg, shape)
+    record = json.loads((run_dir / (name + ".json")).read_text())
+    arch = record.get("meta", {}).get("model")
+    if isinstance(arch, dict):  # saved with the weights: no need to read the data
+        model = RecurrentClassifier(**arch)
+    else:
+        model = build_model(
+            cfg, load_dataset(cfg.dataset, split="test", root=cfg.data_root, limit=1)
+        )
     load_checkpoint(run_dir / name, model=model)
     return model.to(device).eval(), cfg

@@ -1,0 +1,61 @@
+"""``seqrobust analyze``: Theorem 1 bounds against measured adversarial distances."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from seqrobust.experiments.analyze import AnalyzeConfig, run_analyze
+
+_D = AnalyzeConfig()
+
+
+def analyze_cmd(
+    run: Annotated[Path, typer.Argument(help="Run folder (from `seqrobust train`).")],
+    n: Annotated[int, typer.Option(help="First N inputs of the split.")] = _D.n,
+    out: Annotated[Optional[Path], typer.Option(help="Output folder [RUN/analyze].")] = None,  # noqa: UP045
+    batch_size: Annotated[int, typer.Option(help="Inputs per chunk.")] = _D.batch_size,
+    lanczos_iters: Annotated[int, typer.Option(help="Lanczos steps (HVPs).")] = _D.lanczos_iters,
+    competitors: Annotated[str, typer.Option(help="all | runner-up")] = _D.competitors,
+    fmn_steps: Annotated[int, typer.Option(help="Steps of each FMN run.")] = _D.fmn_steps,
+    profile_n: Annotated[int, typer.Option(help="Inputs with per-step curvature.")] = _D.profile_n,
+    split: Annotated[str, typer.Option(help="test | train")] = _D.split,
+    seed: Annotated[int, typer.Option(help="Seed of the Lanczos start vectors.")] = _D.seed,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N")] = _D.device,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write the figures.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Per-input curvature bounds (theory.md E2-E4) vs DeepFool/FMN distances; resumable."""
+    cfg = AnalyzeConfig(
+        n=n,
+        batch_size=batch_size,
+        lanczos_iters=lanczos_iters,
+        competitors=competitors,  # type: ignore[arg-type]
+        fmn_steps=fmn_steps,
+        profile_n=profile_n,
+        split=split,
+        seed=seed,
+        device=device,
+    )
+    if not (run / "model.json").exists():
+        raise ValueError(f"{run} holds no finished run (model.json missing)")
+    folder = out if out is not None else run / "analyze"
+    summary = run_analyze(run, folder, cfg, progress=not quiet, plots=plots)
+    brief = {
+        "out": str(folder),
+        "inputs": summary.get("inputs"),
+        "attacked": summary.get("attacked"),
+        "bracket": summary.get("bracket"),
+        "median_ratio": summary.get("median_ratio"),
+        "spearman_v": (summary.get("spearman_with_measured") or {}).get("v"),
+        "spearman_j_norm": (summary.get("spearman_with_measured") or {}).get("j_norm"),
+    }
+    typer.echo(json.dumps(brief, indent=1))
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``analyze`` to ``app``."""
+    app.command("analyze")(analyze_cmd)

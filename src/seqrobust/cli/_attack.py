@@ -1,0 +1,98 @@
+"""``seqrobust attack`` (a robustness curve of a trained run) and ``seqrobust reproduce
+figure7``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from seqrobust.data.registry import load_dataset
+from seqrobust.experiments.robustness import (
+    ATTACKS,
+    AttackSettings,
+    format_checks,
+    format_table,
+    parse_epsilons,
+    robustness_curve,
+    sanity_checks,
+    write_curve,
+)
+from seqrobust.training.run import load_model, resolve_device
+
+
+def attack_cmd(
+    run: Annotated[Path, typer.Argument(help="Run folder (from `seqrobust train`).")],
+    attack: Annotated[str, typer.Option(help=" | ".join(ATTACKS))] = "pgd",
+    eps: Annotated[str, typer.Option(help="ε in pixels: 1:30, 1:30:2 or 2,4,8.")] = "1:30",
+    alpha: Annotated[float, typer.Option(help="Step size in pixels (PGD).")] = 2.0,
+    steps: Annotated[int, typer.Option(help="Iterations (PGD, APGD).")] = 30,
+    n: Annotated[int, typer.Option(help="First N test inputs.")] = 10000,
+    out: Annotated[Optional[Path], typer.Option(help="Output folder [RUN/attacks/ATTACK].")] = None,  # noqa: UP045
+    restarts: Annotated[int, typer.Option(help="Random restarts.")] = 1,
+    random_start: Annotated[bool, typer.Option("--random-start/--no-random-start",
+                                               help="PGD random start.")] = True,
+    batch_size: Annotated[int, typer.Option(help="Inputs per attack call.")] = 1000,
+    queries: Annotated[int, typer.Option(help="Square: queries per restart.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N")] = "auto",
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Robust accuracy of a trained run against ε (nested sweep); writes CSV, JSON and PNG."""
+    if n <= 0:
+        raise ValueError(f"--n must be positive, got {n}")
+    settings = AttackSettings(
+        attack=attack, alpha=alpha, steps=steps, restarts=restarts,
+        random_start=random_start, queries=queries, seed=seed,
+    )
+    radii = parse_epsilons(eps)
+    settings.build()  # validates the numbers before anything is loaded
+    dev = resolve_device(device)
+    model, cfg = load_model(run, device=dev)
+    data = load_dataset(cfg.dataset, split="test", root=cfg.data_root, limit=n)
+    curve = robustness_curve(
+        model, data, settings=settings, eps=radii, batch_size=batch_size, label=run.name,
+        progress=not quiet,
+    )
+    checks = sanity_checks(curve, plain=cfg.reg == "none")
+    folder = out if out is not None else run / "attacks" / attack
+    written = write_curve(curve, folder, checks=checks)
+    typer.echo(format_table([curve], eps=curve.eps))
+    typer.echo(format_checks(checks))
+    typer.echo(f"{curve.seconds:.1f} s; wrote {', '.join(str(p) for p in written)}")
+
+
+def figure7_cmd(
+    quick: Annotated[bool, typer.Option("--quick", help="Small version (minutes on CPU).")] = False,
+    out: Annotated[Optional[Path], typer.Option(help="Output folder [runs/figure7].")] = None,  # noqa: UP045
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N")] = "auto",
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
+) -> None:
+    """Figure 7: train plain / Jacobian / Hessian (+ PGD-AT, CURE) RNNs and attack them.
+
+    Resumes: finished trainings and evaluations in OUT are reused.
+    """
+    from seqrobust.experiments.figure7 import Figure7Config, run_figure7
+
+    cfg = Figure7Config.quick() if quick else Figure7Config()
+    folder = out if out is not None else Path("runs") / ("figure7-quick" if quick else "figure7")
+    report = run_figure7(cfg, folder, device=device, progress=not quiet)
+    typer.echo(report.read_text())
+    typer.echo(f"wrote {report} and {report.with_suffix('.png')}")
+
+
+def _reproduce_group(app: typer.Typer) -> typer.Typer:
+    """The shared ``reproduce`` command group (created by the first module that needs it)."""
+    for info in app.registered_groups:
+        if info.name == "reproduce" and info.typer_instance is not None:
+            return info.typer_instance
+    group = typer.Typer(help="Reproduce the poster's figures.", no_args_is_help=True)
+    app.add_typer(group, name="reproduce")
+    return group
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``attack`` and ``reproduce figure7`` to ``app``."""
+    app.command("attack")(attack_cmd)
+    _reproduce_group(app).command("figure7")(figure7_cmd)

@@ -1,0 +1,368 @@
+"""Robustness curves of trained runs (robust accuracy against ε) with the sanity checks that
+come with every curve.
+
+ε and the PGD step are given in pixel units (0-255), as on the poster; the models see
+``pixels / 255`` (:func:`seqrobust.data.pixels_to_unit`).
+
+Checks (each ``pass``/``fail``/``n/a``):
+
+1. *robust ≤ clean* at every ε;
+2. *non-increasing in ε* (guaranteed by the nested sweep; checks a hand-made curve);
+3. *plain model broken at ε = 30*: an undefended model should be near 0 there (≤ 10 %);
+4. *no gradient masking*: a black-box attack (Square) must not beat the white-box curve on the
+   same inputs by more than the tolerance, else the gradients are misleading.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from torch import nn
+
+from seqrobust._checks import check_choice
+from seqrobust.attacks import APGD, FGSM, L2PGD, FixedEpsilonAttack, LinfPGD, Square, sweep
+from seqrobust.data import SequenceData, pixels_to_unit
+
+ATTACKS: tuple[str, ...] = ("pgd", "pgd-l2", "fgsm", "apgd-ce", "apgd-dlr", "square")
+BLACK_BOX: tuple[str, ...] = ("square",)
+BROKEN_AT_30 = 0.10
+"""A plain model is "near 0" at ε = 30 when its robust accuracy is at most this."""
+
+
+def parse_epsilons(spec: str) -> tuple[float, ...]:
+    """Parse ``"1:30"`` (inclusive integer range), ``"1:30:2"`` (with a step) or ``"2,4,8"``.
+
+    Raises:
+        ValueError: on a malformed spec, an empty range or a non-positive value.
+    """
+    text = spec.strip()
+    try:
+        if ":" in text:
+            parts = [float(p) for p in text.split(":")]
+            if len(parts) not in (2, 3):
+                raise ValueError
+            start, stop = parts[0], parts[1]
+            step = parts[2] if len(parts) == 3 else 1.0
+            if step <= 0:
+                raise ValueError
+            count = int(math.floor((stop - start) / step + 1e-9)) + 1
+            values = tuple(round(start + i * step, 10) for i in range(max(count, 0)))
+        else:
+            values = tuple(float(p) for p in text.split(",") if p.strip())
+    except ValueError:
+        raise ValueError(
+            f"bad --eps {spec!r}; use START:STOP, START:STOP:STEP or a comma list"
+        ) from None
+    if not values:
+        raise ValueError(f"--eps {spec!r} gives no values")
+    for value in values:
+        if not (value > 0 and math.isfinite(value)):
+            raise ValueError(f"--eps values must be positive, got {value:g} in {spec!r}")
+    return values
+
+
+@dataclass(frozen=True)
+class AttackSettings:
+    """One attack's configuration, with sizes in pixel units.
+
+    Attributes:
+        attack: one of :data:`ATTACKS`.
+        alpha: step size in pixels (PGD, PGD-L2).
+        steps: iterations (PGD, PGD-L2, APGD).
+        restarts: random restarts.
+        random_start: PGD starts at a random point of the ball.
+        queries: Square's query budget per restart.
+        seed: seed of the attack's random numbers.
+    """
+
+    attack: str = "pgd"
+    alpha: float = 2.0
+    steps: int = 30
+    restarts: int = 1
+    random_start: bool = True
+    queries: int = 1000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_choice(self.attack, ATTACKS, name="attack")
+
+    def build(self) -> FixedEpsilonAttack:
+        """The attack object (model units)."""
+        alpha = pixels_to_unit(self.alpha)
+        if self.attack == "pgd":
+            return LinfPGD(
+                alpha=alpha, steps=self.steps, random_start=self.random_start,
+                restarts=self.restarts,
+            )
+        if self.attack == "pgd-l2":
+            return L2PGD(
+                alpha=alpha, steps=self.steps, random_start=self.random_start,
+                restarts=self.restarts,
+            )
+        if self.attack == "fgsm":
+            return FGSM()
+        if self.attack == "square":
+            return Square(queries=self.queries, restarts=self.restarts, seed=self.seed)
+        loss: Literal["ce", "dlr"] = "ce" if self.attack == "apgd-ce" else "dlr"
+        return APGD(loss=loss, steps=self.steps, restarts=self.restarts, seed=self.seed)
+
+
+@dataclass(frozen=True)
+class RobustnessCurve:
+    """Robust accuracy against ε for one model and attack.
+
+    Attributes:
+        label: the model's name in plots and tables.
+        settings: the attack.
+        eps: radii in pixel units, increasing.
+        accuracy: robust accuracy at each ε (fraction).
+        clean_accuracy: accuracy without perturbation.
+        n: number of test inputs.
+        seconds: wall time of the attack.
+        first_fooled: per input, the index of the first ε that fooled it (``-1``: wrong when
+            clean, ``len(eps)``: never); lets a curve be restricted to the first inputs.
+    """
+
+    label: str
+    settings: AttackSettings
+    eps: tuple[float, ...]
+    accuracy: tuple[float, ...]
+    clean_accuracy: float
+    n: int
+    seconds: float
+    first_fooled: tuple[int, ...] = field(default=(), repr=False)
+
+    def head(self, n: int) -> RobustnessCurve:
+        """The same curve on the first ``n`` inputs only (needs ``first_fooled``)."""
+        if not self.first_fooled:
+            raise ValueError(f"curve {self.label!r} has no per-input record")
+        n = min(n, self.n)
+        first = torch.tensor(self.first_fooled[:n])
+        acc = tuple(float((first > k).double().mean()) for k in range(len(self.eps)))
+        clean = float((first >= 0).double().mean())
+        return replace(
+            self, accuracy=acc, clean_accuracy=clean, n=n, first_fooled=self.first_fooled[:n]
+        )
+
+    def at(self, eps: float) -> float:
+        """Robust accuracy at radius ``eps`` (pixels), which must be on the curve."""
+        for e, a in zip(self.eps, self.accuracy, strict=True):
+            if abs(e - eps) < 1e-9:
+                return a
+        raise ValueError(f"curve {self.label!r} has no ε = {eps:g}")
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-serialisable record."""
+        record = asdict(self)
+        record["eps"], record["accuracy"] = list(self.eps), list(self.accuracy)
+        record["first_fooled"] = list(self.first_fooled)
+        return record
+
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> RobustnessCurve:
+        """Inverse of :meth:`to_json`."""
+        data = dict(record)
+        data["settings"] = AttackSettings(**data["settings"])
+        for key in ("eps", "accuracy", "first_fooled"):
+            data[key] = tuple(data.get(key, ()))
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One sanity check: ``status`` is ``"pass"``, ``"fail"`` or ``"n/a"``."""
+
+    name: str
+    status: str
+    detail: str
+
+
+def robustness_curve(
+    model: nn.Module,
+    data: SequenceData,
+    *,
+    settings: AttackSettings,
+    eps: tuple[float, ...],
+    n: int | None = None,
+    batch_size: int = 1000,
+    label: str = "model",
+    progress: bool = False,
+) -> RobustnessCurve:
+    """Run the nested ε-sweep of ``settings`` on the first ``n`` inputs of ``data``.
+
+    The model is attacked in its current mode (eval for a loaded run) on its own device.
+
+    Args:
+        model: the classifier.
+        data: test data in model units.
+        settings: the attack.
+        eps: radii in pixel units.
+        n: use the first ``n`` inputs (default all).
+        batch_size: inputs per attack call.
+        label: name of the curve.
+        progress: show a progress bar.
+
+    Returns:
+        The curve, in increasing ε.
+    """
+    subset = data if n is None else data.take(n)
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    x, y = subset.inputs.to(device), subset.labels.to(device)
+    generator = torch.Generator(device=device).manual_seed(settings.seed)
+    started = time.perf_counter()
+    result = sweep(
+        settings.build(), model, x, y, epsilons=[pixels_to_unit(e) for e in eps],
+        batch_size=batch_size, generator=generator, progress=progress,
+    )
+    seconds = time.perf_counter() - started
+    return RobustnessCurve(
+        label=label,
+        settings=settings,
+        eps=tuple(sorted(set(eps))),
+        accuracy=tuple(float(a) for a in result.robust_accuracy.tolist()),
+        clean_accuracy=result.clean_accuracy,
+        n=len(subset),
+        seconds=seconds,
+        first_fooled=tuple(int(i) for i in result.first_fooled.tolist()),
+    )
+
+
+def sanity_checks(
+    curve: RobustnessCurve,
+    *,
+    plain: bool | None = None,
+    blackbox: RobustnessCurve | None = None,
+    tolerance: float = 0.01,
+) -> list[Check]:
+    """The checks reported with every curve (see the module docstring).
+
+    Args:
+        curve: a white-box curve.
+        plain: whether the model is undefended (``None``: unknown, check 3 is ``n/a``).
+        blackbox: a black-box curve on the first inputs of the same data (``None``: ``n/a``).
+        tolerance: how much lower (fraction) the black-box accuracy may be before masking is
+            flagged.
+
+    Returns:
+        Four :class:`Check` records.
+    """
+    checks = []
+    worst = max(a - curve.clean_accuracy for a in curve.accuracy)
+    checks.append(Check(
+        "robust <= clean", "pass" if worst <= 1e-12 else "fail",
+        f"max(robust - clean) = {100 * worst:+.2f} points",
+    ))
+    acc = curve.accuracy
+    rise = max((b - a for a, b in zip(acc[:-1], acc[1:], strict=True)), default=0.0)
+    checks.append(Check(
+        "non-increasing in eps", "pass" if rise <= 1e-12 else "fail",
+        f"largest change between consecutive eps {100 * rise:+.2f} points",
+    ))
+    top = [(e, a) for e, a in zip(curve.eps, curve.accuracy, strict=True) if e >= 30 - 1e-9]
+    if plain is None or not plain or not top:
+        why = "model is regularised" if plain is False else (
+            "no eps >= 30 on the curve" if plain else "unknown whether the model is plain")
+        checks.append(Check("plain model near 0 at eps=30", "n/a", why))
+    else:
+        e, a = top[0]
+        checks.append(Check(
+            "plain model near 0 at eps=30", "pass" if a <= BROKEN_AT_30 else "fail",
+            f"{100 * a:.2f} % at eps={e:g} (threshold {100 * BROKEN_AT_30:.0f} %)",
+        ))
+    if blackbox is None:
+        checks.append(Check("no gradient masking (black-box >= white-box)", "n/a",
+                            "no black-box curve"))
+    else:
+        white = curve.head(blackbox.n) if curve.n != blackbox.n else curve
+        gaps = []
+        for e, a in zip(blackbox.eps, blackbox.accuracy, strict=True):
+            if any(abs(e - w) < 1e-9 for w in white.eps):
+                gaps.append((white.at(e) - a, e))
+        if not gaps:
+            checks.append(Check("no gradient masking (black-box >= white-box)", "n/a",
+                                "no common eps"))
+        else:
+            gap, e = max(gaps)
+            status = "fail" if gap > tolerance else "pass"
+            checks.append(Check(
+                "no gradient masking (black-box >= white-box)", status,
+                f"largest accuracy gap {curve.settings.attack} - {blackbox.settings.attack} "
+                f"{100 * gap:+.2f} points at eps={e:g} (n={blackbox.n}; flagged above "
+                f"+{100 * tolerance:.1f})",
+            ))
+    return checks
+
+
+def write_curve(
+    curve: RobustnessCurve, out: Path, *, checks: list[Check], plot: bool = True
+) -> list[Path]:
+    """Write ``curve.csv``, ``curve.json`` (with the checks) and ``curve.png`` into ``out``.
+
+    Returns:
+        The files written.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / "curve.csv", out / "curve.json"]
+    with open(written[0], "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["eps_pixels", "robust_accuracy"])
+        writer.writerow([0, f"{curve.clean_accuracy:.6f}"])
+        for e, a in zip(curve.eps, curve.accuracy, strict=True):
+            writer.writerow([f"{e:g}", f"{a:.6f}"])
+    record = {"curve": curve.to_json(), "checks": [asdict(c) for c in checks]}
+    written[1].write_text(json.dumps(record, indent=1) + "\n")
+    if plot:
+        from seqrobust.reporting.plots_robustness import plot_accuracy_vs_eps
+
+        written.append(out / "curve.png")
+        plot_accuracy_vs_eps(
+            [(curve.label, (0.0, *curve.eps), (curve.clean_accuracy, *curve.accuracy))],
+            written[-1],
+            title=f"{curve.settings.attack}, n={curve.n}",
+        )
+    return written
+
+
+def format_table(curves: list[RobustnessCurve], *, eps: tuple[float, ...]) -> str:
+    """A Markdown table: one row per curve, clean accuracy and robust accuracy (%) at ``eps``."""
+    head = "| model | attack | n | clean | " + " | ".join(f"ε={e:g}" for e in eps) + " |"
+    rule = "|" + "---|" * (4 + len(eps))
+    rows = [head, rule]
+    for c in curves:
+        cells = []
+        for e in eps:
+            try:
+                cells.append(f"{100 * c.at(e):.1f}")
+            except ValueError:
+                cells.append("–")
+        rows.append(
+            f"| {c.label} | {c.settings.attack} | {c.n} | {100 * c.clean_accuracy:.2f} | "
+            + " | ".join(cells) + " |"
+        )
+    return "\n".join(rows)
+
+
+def format_checks(checks: list[Check]) -> str:
+    """Checks as Markdown bullet lines."""
+    return "\n".join(f"- **{c.status}** {c.name}: {c.detail}" for c in checks)
+
+
+__all__ = [
+    "ATTACKS",
+    "AttackSettings",
+    "Check",
+    "RobustnessCurve",
+    "format_checks",
+    "format_table",
+    "parse_epsilons",
+    "robustness_curve",
+    "sanity_checks",
+    "write_curve",
+]
