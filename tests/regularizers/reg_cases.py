@@ -33,3 +33,20 @@ def dense_hessians(model: RecurrentClassifier, x: Tensor) -> Tensor:
     hess = torch.func.hessian(single)(x)  # (L, T, F, T, F)
     d = x.numel()
     return hess.reshape(hess.shape[0], d, d).detach()
+
+
+def dense_r(model: RecurrentClassifier, x: Tensor) -> Tensor:
+    """Exact R per input: all d x d Hessian entries by double backward (d basis tangents)."""
+    values = []
+    for row in x:
+        d = row.numel()
+        xs = row.expand(d, *row.shape).clone().requires_grad_(True)
+        basis = torch.eye(d, dtype=row.dtype).view(d, *row.shape)
+        out = model.forward_twice_differentiable(xs)
+        total = torch.zeros((), dtype=torch.float64)
+        for k in range(out.shape[1]):
+            (g,) = torch.autograd.grad(out[:, k].sum(), xs, create_graph=True, retain_graph=True)
+            (cols,) = torch.autograd.grad((g * basis).sum(), xs, retain_graph=True)
+            total = total + cols.double().pow(2).sum()
+        values.append(total)
+    return torch.stack(values)

@@ -7,6 +7,7 @@ import math
 
 import pytest
 import torch
+from reg_cases import dense_r
 
 from seqrobust.cli import main
 from seqrobust.data import load_dataset
@@ -19,23 +20,6 @@ def _zeros_and_ones(split: str) -> tuple[torch.Tensor, torch.Tensor]:
     data = load_dataset("mnist-subset", split=split)
     keep = data.labels < 2
     return data.inputs[keep], data.labels[keep]
-
-
-def _dense_r(model: RecurrentClassifier, x: torch.Tensor) -> torch.Tensor:
-    """Exact R per input: all d x d Hessian entries by double backward (d basis tangents)."""
-    values = []
-    for row in x:
-        d = row.numel()
-        xs = row.expand(d, *row.shape).clone().requires_grad_(True)
-        basis = torch.eye(d, dtype=row.dtype).view(d, *row.shape)
-        out = model.forward_twice_differentiable(xs)
-        total = torch.zeros((), dtype=torch.float64)
-        for k in range(out.shape[1]):
-            (g,) = torch.autograd.grad(out[:, k].sum(), xs, create_graph=True, retain_graph=True)
-            (cols,) = torch.autograd.grad((g * basis).sum(), xs, retain_graph=True)
-            total = total + cols.double().pow(2).sum()
-        values.append(total)
-    return torch.stack(values)
 
 
 def _train(lam: float, x: torch.Tensor, y: torch.Tensor) -> RecurrentClassifier:
@@ -63,7 +47,7 @@ def test_hessian_regularised_model_has_lower_curvature_at_comparable_accuracy():
         model = _train(lam, x, y)
         with torch.no_grad():
             acc = float((model(x_test).argmax(-1) == y_test).double().mean())
-        results[lam] = acc, float(_dense_r(model, x_test[:4]).mean())
+        results[lam] = acc, float(dense_r(model, x_test[:4]).mean())
     (acc_plain, r_plain), (acc_reg, r_reg) = results[0.0], results[1e-3]
     assert acc_plain > 0.9 and acc_reg > acc_plain - 0.05, results
     assert r_reg < r_plain / 10, results
