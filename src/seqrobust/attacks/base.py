@@ -16,7 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from seqrobust._checks import check_sequences
-from seqrobust.models import twice_differentiable
+from seqrobust.models import differentiable_forward
 from seqrobust.types import ForwardFn, Norm
 
 Bounds = tuple[float, float]
@@ -49,10 +49,8 @@ def as_forward(model: Model) -> ForwardFn:
     RNNs cannot backward in eval mode); a plain callable is used as is. The module's
     train/eval mode is never changed here: put the model in the mode you want to attack.
     """
-    if isinstance(model, nn.Module) and callable(getattr(model, "uses_fast_path", None)):
-        return model
     if isinstance(model, nn.Module):
-        return twice_differentiable(model)
+        return differentiable_forward(model)
     if not callable(model):
         raise ValueError(f"model must be an nn.Module or a callable, got {type(model).__name__}")
     return model

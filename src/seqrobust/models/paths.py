@@ -82,3 +82,17 @@ class LengthBound(nn.Module):
 def bind_lengths(model: nn.Module, lengths: Tensor | None) -> nn.Module:
     """``model`` itself when ``lengths`` is ``None``, else a :class:`LengthBound` wrapper."""
     return model if lengths is None else LengthBound(model, lengths)
+
+
+def differentiable_forward(model: nn.Module | Callable[[Tensor], Tensor]) -> ForwardFn:
+    """A forward function of ``model`` that input derivatives (any order) can go through.
+
+    A module that chooses its own execution path (``uses_fast_path``, e.g.
+    :class:`~seqrobust.models.RecurrentClassifier`: fast kernels where they can differentiate,
+    its cell loop on CUDA and inside ``torch.func``) is returned as is; any other module goes
+    through :func:`twice_differentiable`; a plain callable is returned unchanged. The module's
+    train/eval mode is never changed.
+    """
+    if isinstance(model, nn.Module) and callable(getattr(model, "uses_fast_path", None)):
+        return model
+    return twice_differentiable(model)

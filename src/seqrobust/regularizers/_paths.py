@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from seqrobust.models import LengthBound, twice_differentiable
+from seqrobust.models import LengthBound, differentiable_forward
 from seqrobust.types import ForwardFn
 
 
@@ -30,9 +30,7 @@ def second_order_forward(model: nn.Module | ForwardFn) -> ForwardFn:
     """
     if isinstance(model, LengthBound):
         return _tiled_lengths(model)
-    if isinstance(model, nn.Module) and callable(getattr(model, "uses_fast_path", None)):
-        return model
-    return twice_differentiable(model)
+    return differentiable_forward(model)
 
 
 def _tiled_lengths(bound: LengthBound) -> ForwardFn:
