@@ -10,6 +10,7 @@ from seqrobust.attacks._minimal import boundary_search as boundary_search
 from seqrobust.attacks.base import AttackResult as AttackResult
 from seqrobust.attacks.base import Bounds as Bounds
 from seqrobust.attacks.base import FixedEpsilonAttack as FixedEpsilonAttack
+from seqrobust.attacks.base import RowSeeds as RowSeeds
 from seqrobust.attacks.base import as_forward as as_forward
 from seqrobust.attacks.deepfool import deepfool as deepfool
 from seqrobust.attacks.minimal_norm import MinimalL2Result as MinimalL2Result
@@ -47,6 +48,7 @@ __all__ = [
     "AttackResult",
     "Bounds",
     "FixedEpsilonAttack",
+    "RowSeeds",
     "MissingDependencyError",
     "SweepResult",
     "as_forward",

@@ -25,6 +25,47 @@ Bounds = tuple[float, float]
 Model = nn.Module | Callable[[Tensor], Tensor]
 
 
+class RowSeeds:
+    """Per-input random streams: row ``n`` draws its random numbers from its own generator,
+    seeded from ``seeds[n]`` and a stream path (e.g. the ε index, then the restart), so an
+    input's random start does not depend on which other inputs share its batch, on the batch
+    size or on how a test set is sharded across jobs.
+
+    Args:
+        seeds: ``(B,)`` int64, one seed per row (e.g. ``seed * 1_000_003 + global_index``).
+        stream: integers naming the stream (mixed into every row's seed).
+    """
+
+    def __init__(self, seeds: Tensor, stream: tuple[int, ...] = ()) -> None:
+        if seeds.dim() != 1 or seeds.dtype != torch.long:
+            raise ValueError(f"seeds must be a 1-D int64 tensor, got {tuple(seeds.shape)} "
+                             f"{seeds.dtype}")
+        self.seeds = seeds
+        self.stream = stream
+
+    def __len__(self) -> int:
+        return int(self.seeds.shape[0])
+
+    def take(self, rows: Tensor, *stream: int) -> RowSeeds:
+        """The streams of ``rows`` (indices into this batch), extended by ``stream``."""
+        return RowSeeds(self.seeds[rows], (*self.stream, *stream))
+
+    def generators(self, device: torch.device) -> list[torch.Generator]:
+        """One freshly seeded generator per row, on ``device``."""
+        out = []
+        for seed in self.seeds.tolist():
+            mixed = seed
+            for part in self.stream:
+                mixed = (mixed * 0x9E3779B1 + part + 1) % (2**63 - 1)
+            out.append(torch.Generator(device=device).manual_seed(mixed))
+        return out
+
+
+Randomness = torch.Generator | RowSeeds | None
+"""Where an attack draws its random numbers: one generator for the batch, one stream per row
+(:class:`RowSeeds`), or the global generator (``None``)."""
+
+
 class AttackResult(NamedTuple):
     """What :meth:`FixedEpsilonAttack.__call__` returns.
 
@@ -158,7 +199,7 @@ class FixedEpsilonAttack(ABC):
         *,
         epsilons: float | Sequence[float],
         bounds: Bounds = (0.0, 1.0),
-        generator: torch.Generator | None = None,
+        generator: Randomness = None,
     ) -> AttackResult:
         """Attack ``inputs`` at each ε independently.
 
@@ -171,7 +212,8 @@ class FixedEpsilonAttack(ABC):
             labels: ``(B,)`` true classes.
             epsilons: one radius or a list, in model units.
             bounds: valid input range.
-            generator: randomness (random starts); ``None`` uses the global generator.
+            generator: randomness (random starts); ``None`` uses the global generator;
+                :class:`RowSeeds` gives every row its own stream (per ε index).
 
         Returns:
             :class:`AttackResult` with ``(E, B, T, F)`` adversarials and an ``(E, B)`` mask.
@@ -186,12 +228,12 @@ class FixedEpsilonAttack(ABC):
         wrong = misclassified(forward, inputs, labels)
         rows = torch.nonzero(~wrong).squeeze(1)
         advs, success = [], []
-        for eps in eps_list:
+        for k, eps in enumerate(eps_list):
             adv, ok = inputs.clone(), wrong.clone()
             radius = torch.full((rows.numel(),), eps, dtype=inputs.dtype, device=inputs.device)
+            rng = generator.take(rows, k) if isinstance(generator, RowSeeds) else generator
             adv[rows], ok[rows] = self.perturb(
-                forward, inputs[rows], labels[rows], eps=radius, bounds=bounds,
-                generator=generator,
+                forward, inputs[rows], labels[rows], eps=radius, bounds=bounds, generator=rng,
             )
             advs.append(adv)
             success.append(ok)
@@ -206,7 +248,7 @@ class FixedEpsilonAttack(ABC):
         *,
         eps: Tensor,
         bounds: Bounds,
-        generator: torch.Generator | None,
+        generator: Randomness,
     ) -> tuple[Tensor, Tensor]:
         """Run the attack on already-validated inputs, then clip and score (no input checks:
         :meth:`__call__` and :func:`~seqrobust.attacks.sweep` validate once).
@@ -216,7 +258,8 @@ class FixedEpsilonAttack(ABC):
             inputs: ``(B, T, F)``; labels: ``(B,)``.
             eps: ``(B,)`` radius of each row (ε may differ between rows).
             bounds: valid input range.
-            generator: randomness for random starts.
+            generator: randomness for random starts (:class:`RowSeeds`: restart ``r`` of a
+                row draws from that row's stream extended by ``r``).
 
         Returns:
             ``(adversarials (B, T, F), success (B,))``; a row stays clean-valued inside the ball
@@ -225,11 +268,12 @@ class FixedEpsilonAttack(ABC):
         best = inputs.clone()
         success = torch.zeros(inputs.shape[0], dtype=torch.bool, device=inputs.device)
         todo = torch.arange(inputs.shape[0], device=inputs.device)
-        for _ in range(max(1, self.restarts)):
+        for restart in range(max(1, self.restarts)):
             if todo.numel() == 0:
                 break
             x, y, r = inputs[todo], labels[todo], eps[todo]
-            raw = self.run(forward, x, y, eps=r, bounds=bounds, generator=generator)
+            rng = generator.take(todo, restart) if isinstance(generator, RowSeeds) else generator
+            raw = self.run(forward, x, y, eps=r, bounds=bounds, generator=rng)
             adv = project(x, raw.detach(), r, norm=self.norm, bounds=bounds)
             ok = misclassified(forward, adv, y)
             best[todo] = adv  # the last try for rows still robust, the fooling one otherwise
@@ -246,7 +290,7 @@ class FixedEpsilonAttack(ABC):
         *,
         eps: Tensor,
         bounds: Bounds,
-        generator: torch.Generator | None,
+        generator: Randomness,
     ) -> Tensor:
         """Candidate adversarials ``(B, T, F)`` for ``inputs`` with per-row radii ``eps (B,)``.
 
@@ -258,8 +302,25 @@ class FixedEpsilonAttack(ABC):
         return f"{type(self).__name__}({params})"
 
 
+def _draw(
+    kind: str, shape: tuple[int, ...], like: Tensor, generator: Randomness
+) -> Tensor:
+    """``torch.rand``/``torch.randn`` of ``shape`` (leading dim = rows) in ``like``'s dtype and
+    device, from one generator or one stream per row."""
+    sample = torch.rand if kind == "rand" else torch.randn
+    if isinstance(generator, RowSeeds):
+        if len(generator) != shape[0]:
+            raise ValueError(f"{len(generator)} row seeds for a batch of {shape[0]}")
+        rows = [sample(shape[1:], generator=g, dtype=like.dtype)
+                for g in generator.generators(torch.device("cpu"))]
+        out = torch.stack(rows) if rows else torch.empty(shape, dtype=like.dtype)
+        return out.to(like.device)
+    device = generator.device if generator is not None else like.device
+    return sample(shape, generator=generator, device=device, dtype=like.dtype).to(like.device)
+
+
 def random_start(
-    inputs: Tensor, eps: Tensor, *, norm: Norm, generator: torch.Generator | None
+    inputs: Tensor, eps: Tensor, *, norm: Norm, generator: Randomness
 ) -> Tensor:
     """A random point of the ε-ball around each row (not yet clipped to the bounds).
 
@@ -269,18 +330,24 @@ def random_start(
     Args:
         inputs: ``(B, ...)``; eps: ``(B,)`` radii.
         norm: ``"linf"`` or ``"l2"``.
-        generator: randomness; it may live on another device than ``inputs``.
+        generator: randomness; a generator may live on another device than ``inputs``; row
+            streams (:class:`RowSeeds`) are drawn on the CPU, so results do not depend on the
+            device either.
 
     Returns:
         ``(B, ...)`` starting points.
     """
-    device = generator.device if generator is not None else inputs.device
     radius = _rows(eps.to(inputs), inputs)
+    shape = tuple(inputs.shape)
     if norm == "linf":
-        u = torch.rand(inputs.shape, generator=generator, device=device, dtype=inputs.dtype)
-        return inputs + (-radius) + (2 * radius) * u.to(inputs.device)
-    direction = torch.randn(inputs.shape, generator=generator, device=device, dtype=inputs.dtype)
-    direction = direction.to(inputs.device)
+        u = _draw("rand", shape, inputs, generator)
+        return inputs + (-radius) + (2 * radius) * u
+    if isinstance(generator, RowSeeds):  # direction and length from the same row stream
+        both = _draw("randn", (shape[0], math.prod(shape[1:]) + 1), inputs, generator)
+        direction = both[:, :-1].reshape(shape)
+        length = torch.special.ndtr(both[:, -1])  # uniform on [0, 1] from a normal
+    else:
+        direction = _draw("randn", shape, inputs, generator)
+        length = _draw("rand", (shape[0],), inputs, generator)
     direction = direction / _rows(direction.flatten(1).norm(dim=1).clamp_min(1e-12), inputs)
-    length = torch.rand(inputs.shape[0], generator=generator, device=device, dtype=inputs.dtype)
-    return inputs + direction * radius * _rows(length.to(inputs.device), inputs)
+    return inputs + direction * radius * _rows(length, inputs)

@@ -16,6 +16,7 @@ from seqrobust.attacks.base import (
     Bounds,
     FixedEpsilonAttack,
     Model,
+    Randomness,
     _rows,
     as_forward,
     project,
@@ -48,7 +49,7 @@ def projected_gradient(
     norm: Norm,
     random_init: bool,
     bounds: Bounds,
-    generator: torch.Generator | None,
+    generator: Randomness,
     stop_when_fooled: bool,
     cycle_window: int = 0,
 ) -> Tensor:
@@ -218,7 +219,7 @@ class _PGDBase(FixedEpsilonAttack):
         *,
         eps: Tensor,
         bounds: Bounds,
-        generator: torch.Generator | None,
+        generator: Randomness,
     ) -> Tensor:
         return projected_gradient(
             forward, inputs, labels, eps=eps, alpha=self.alpha, steps=self.steps,
@@ -273,7 +274,7 @@ class FGSM(FixedEpsilonAttack):
         *,
         eps: Tensor,
         bounds: Bounds,
-        generator: torch.Generator | None,
+        generator: Randomness,
     ) -> Tensor:
         xa = inputs.detach().requires_grad_(True)
         with torch.enable_grad():

@@ -21,7 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from seqrobust._checks import check_choice, check_positive
-from seqrobust.attacks.base import Bounds, FixedEpsilonAttack
+from seqrobust.attacks.base import Bounds, FixedEpsilonAttack, Randomness, RowSeeds
 from seqrobust.types import ForwardFn
 
 
@@ -58,9 +58,16 @@ class _ImageView(nn.Module):
         return self._fn[0](self.lo + self.span * images[:, 0])
 
 
-def _seed(generator: torch.Generator | None, fallback: int) -> int:
+def _seed(generator: Randomness, fallback: int) -> int:
+    """One seed for a torchattacks call (batch-level randomness: with :class:`RowSeeds` it is
+    mixed from the batch's row seeds, so it depends on the batch's composition)."""
     if generator is None:
         return fallback
+    if isinstance(generator, RowSeeds):
+        mixed = fallback
+        for seed in generator.seeds.tolist():
+            mixed = (mixed * 0x9E3779B1 + seed + 1) % (2**31 - 1)
+        return mixed
     return int(torch.randint(0, 2**31 - 1, (1,), generator=generator, device=generator.device))
 
 
@@ -78,7 +85,7 @@ class _TorchattacksAttack(FixedEpsilonAttack):
         *,
         eps: Tensor,
         bounds: Bounds,
-        generator: torch.Generator | None,
+        generator: Randomness,
     ) -> Tensor:
         ta = torchattacks_module()
         lo, span = bounds[0], bounds[1] - bounds[0]
@@ -141,7 +148,7 @@ class APGD(_TorchattacksAttack):
         *,
         eps: Tensor,
         bounds: Bounds,
-        generator: torch.Generator | None,
+        generator: Randomness,
     ) -> Tensor:
         if self.loss == "dlr":
             with torch.no_grad():

@@ -26,6 +26,7 @@ from seqrobust.attacks.base import (
     Bounds,
     FixedEpsilonAttack,
     Model,
+    RowSeeds,
     as_forward,
     check_batch,
     check_epsilons,
@@ -76,6 +77,7 @@ def sweep(
     bounds: Bounds = (0.0, 1.0),
     batch_size: int = 1000,
     generator: torch.Generator | None = None,
+    seeds: Tensor | None = None,
     keep_adversarials: bool = False,
     progress: bool = False,
 ) -> SweepResult:
@@ -90,6 +92,11 @@ def sweep(
         bounds: valid input range.
         batch_size: inputs per attack call.
         generator: randomness for the attack's random starts.
+        seeds: ``(N,)`` int64 per-input seeds (replaces ``generator``): input ``n``'s random
+            starts at the ``k``-th ε come from its own stream ``(seeds[n], k)``, so its result
+            does not depend on ``batch_size``, on the other inputs or on sharding the inputs
+            across jobs (torchattacks-based attacks draw per batch: see
+            :class:`~seqrobust.attacks.RowSeeds`).
         keep_adversarials: also return the adversarial examples.
         progress: show a progress bar over ε.
 
@@ -105,6 +112,10 @@ def sweep(
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     forward = as_forward(model)
     n, count = inputs.shape[0], len(eps_sorted)
+    if seeds is not None and (seeds.shape != (n,) or seeds.dtype != torch.long):
+        raise ValueError(f"seeds must be an int64 tensor of shape ({n},), got "
+                         f"{tuple(seeds.shape)} {seeds.dtype}")
+    streams = None if seeds is None else RowSeeds(seeds.cpu())
     first = torch.full((n,), count, dtype=torch.long, device=inputs.device)
     wrong = torch.cat(
         [
@@ -119,9 +130,9 @@ def sweep(
         robust = torch.nonzero(first == count).squeeze(1)
         for chunk in robust.split(batch_size):
             radius = torch.full((chunk.numel(),), eps, dtype=inputs.dtype, device=inputs.device)
+            rng = generator if streams is None else streams.take(chunk.cpu(), k)
             adv, ok = attack.perturb(
-                forward, inputs[chunk], labels[chunk], eps=radius, bounds=bounds,
-                generator=generator,
+                forward, inputs[chunk], labels[chunk], eps=radius, bounds=bounds, generator=rng,
             )
             fooled = chunk[ok]
             first[fooled] = k
