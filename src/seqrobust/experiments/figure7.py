@@ -174,6 +174,7 @@ def run_figure7(
     curves: list[RobustnessCurve] = []
     checks: dict[str, list[Check]] = {}
     extra: list[RobustnessCurve] = []
+    reliability: dict[str, list[RobustnessCurve]] = {}
     notes: list[str] = []
     for label, name in chosen:
         curve = _curve(out / "curves" / f"{name}-pgd.json", label, pgd, cfg.eps, cfg.n_test, cfg,
@@ -191,6 +192,7 @@ def run_figure7(
             except MissingDependencyError as exc:
                 notes.append(f"{attack} skipped: {exc}")
         extra.extend(others.values())
+        reliability[label] = [curve.head(cfg.check_n), *others.values()]
         found = sanity_checks(curve, plain=name == "plain", blackbox=others.get("square"))
         white = [c for k, c in others.items() if k.startswith("apgd")]
         if white:
@@ -202,13 +204,96 @@ def run_figure7(
                 f"over eps in {list(cfg.check_eps)} (n={head.n}; flagged above +2.0)",
             ))
         checks[label] = found
-    return _write(cfg, out, plain_acc, sweep_rows, curves, extra, checks, sorted(set(notes)))
+    claim = claim_lines(curves, reliability, pgd_eps=cfg.eps, check_eps=cfg.check_eps)
+    return _write(cfg, out, plain_acc, sweep_rows, curves, extra, checks, sorted(set(notes)),
+                  claim)
+
+
+def robust_masks(curve: RobustnessCurve, eps: float) -> torch.Tensor:
+    """``(N,)`` bool: which inputs of ``curve`` are classified correctly and not fooled at
+    ``eps`` (needs the per-input record)."""
+    matches = [k for k, e in enumerate(curve.eps) if abs(e - eps) < 1e-9]
+    if not matches or len(curve.first_fooled) != curve.n:
+        raise ValueError(f"curve {curve.label!r} has no per-input record at ε = {eps:g}")
+    return torch.tensor(curve.first_fooled) > matches[0]
+
+
+def paired_difference(a: torch.Tensor, b: torch.Tensor) -> tuple[float, float]:
+    """Mean and standard error of ``a - b`` for two robust masks on the same inputs, in points.
+
+    The inputs are shared, so the paired standard error ``sd(a_i - b_i) / √n`` is the right one
+    (much smaller than that of two independent proportions)."""
+    d = a.double() - b.double()
+    se = float(d.std(unbiased=True)) / d.numel() ** 0.5 if d.numel() > 1 else float("nan")
+    return 100 * float(d.mean()), 100 * se
+
+
+def _find(labels: list[str], prefix: str) -> str | None:
+    return next((label for label in labels if label.startswith(prefix)), None)
+
+
+def claim_lines(
+    curves: list[RobustnessCurve], reliability: dict[str, list[RobustnessCurve]], *,
+    pgd_eps: tuple[float, ...], check_eps: tuple[float, ...],
+) -> list[str]:
+    """The poster's claim (Hessian regularisation above plain training and Jacobian
+    regularisation at every ε), checked under PGD on all inputs and under the worst case over
+    PGD, APGD-CE, APGD-DLR and Square on the reliability subset, with paired standard errors.
+
+    Returns Markdown lines (empty when the plain, Jacobian or Hessian model is missing).
+    """
+    by_label = {c.label: c for c in curves}
+    hess, plain, jac = (_find(list(by_label), p) for p in ("hessian", "plain", "jacobian"))
+    if hess is None or plain is None or jac is None:
+        return []
+    lines = ["## The poster's claim: Hessian regularisation above plain and Jacobian at every ε",
+             "", "Differences in robust accuracy (points) on the same inputs, ± paired standard "
+             "error; `yes` where the Hessian model is ahead by more than 2 s.e.", ""]
+
+    def verdict(rows: list[tuple[float, float, float]]) -> tuple[str, list[str]]:
+        table = []
+        ahead_everywhere = True
+        for eps, d, se in rows:
+            ok = d > 2 * se
+            ahead_everywhere &= ok
+            table.append(f"{eps:g}: {d:+.1f} ± {se:.1f}{'' if ok else ' (not ahead)'}")
+        return ("holds" if ahead_everywhere else "does not hold at every ε"), table
+
+    for title, worst, eps_list in (
+        (f"PGD-{by_label[hess].settings.steps}, all {by_label[hess].n} inputs", False, pgd_eps),
+        ("worst case over PGD, APGD-CE, APGD-DLR and Square, first "
+         f"{reliability.get(hess, [by_label[hess]])[0].n} inputs", True, check_eps),
+    ):
+        for other in (plain, jac):
+            rows = []
+            for eps in eps_list:
+                if worst:
+                    if len(reliability.get(hess, [])) < 2 or len(reliability.get(other, [])) < 2:
+                        continue
+                    h = _worst(reliability[hess], eps)
+                    o = _worst(reliability[other], eps)
+                else:
+                    h, o = robust_masks(by_label[hess], eps), robust_masks(by_label[other], eps)
+                rows.append((eps, *paired_difference(h, o)))
+            if not rows:
+                continue
+            result, table = verdict(rows)
+            lines += [f"- **{hess} vs {other}, {title}: {result}.** "
+                      + "; ".join(f"ε={t}" for t in table), ""]
+    return lines
+
+
+def _worst(curves: list[RobustnessCurve], eps: float) -> torch.Tensor:
+    """Robust mask at ``eps`` in the worst case over ``curves`` (same inputs, same order)."""
+    n = min(c.n for c in curves)
+    return torch.stack([robust_masks(c.head(n), eps) for c in curves]).all(dim=0)
 
 
 def _write(
     cfg: Figure7Config, out: Path, plain_acc: float,
     sweep_rows: list[tuple[str, float, float, bool]], curves: list[RobustnessCurve],
     extra: list[RobustnessCurve], checks: dict[str, list[Check]], notes: list[str],
+    claim: list[str],
 ) -> Path:
     from seqrobust.reporting.plots_robustness import plot_accuracy_vs_eps
 
@@ -240,6 +325,7 @@ def _write(
         "",
         "Full curves: `figure7.csv`.",
         "",
+        *claim,
         f"## Regularisation strength (clean test accuracy, plain {100 * plain_acc:.2f} %)",
         "",
         f"Kept: the largest λ within {100 * cfg.max_drop:.0f} point of plain (else the smallest).",
