@@ -34,7 +34,7 @@ from seqrobust.experiments.robustness import (
     robustness_curve,
     sanity_checks,
 )
-from seqrobust.training import TrainConfig, accuracy, load_model, train
+from seqrobust.training import TrainConfig, accuracy, ensure_trained, load_model
 from seqrobust.training.run import resolve_device
 
 
@@ -114,12 +114,6 @@ def _run_name(reg: str, lam: float) -> str:
     return "plain" if reg == "none" else f"{reg}-lam{lam:g}"
 
 
-def _train(cfg: TrainConfig, run_dir: Path, *, progress: bool) -> None:
-    if (run_dir / "model.json").exists():
-        return
-    train(cfg, run_dir, resume=(run_dir / "config.json").exists(), progress=progress)
-
-
 def _curve(
     path: Path, label: str, settings: AttackSettings, eps: tuple[float, ...], n: int,
     cfg: Figure7Config, run_dir: Path, device: torch.device, progress: bool,
@@ -147,7 +141,7 @@ def run_figure7(
     out = Path(out)
     dev = resolve_device(device)
     runs = out / "runs"
-    _train(cfg.train_config("none", 0.0, device), runs / "plain", progress=progress)
+    ensure_trained(cfg.train_config("none", 0.0, device), runs / "plain", progress=progress)
     test = load_dataset(cfg.dataset, split="test")
 
     def clean(run_dir: Path) -> float:
@@ -161,7 +155,7 @@ def run_figure7(
         accs = []
         for lam in grid:
             name = _run_name(reg, lam)
-            _train(cfg.train_config(reg, lam, device), runs / name, progress=progress)
+            ensure_trained(cfg.train_config(reg, lam, device), runs / name, progress=progress)
             accs.append((lam, clean(runs / name)))
         ok = [lam for lam, a in accs if a >= plain_acc - cfg.max_drop]
         pick = max(ok) if ok else min(grid)

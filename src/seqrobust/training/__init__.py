@@ -7,6 +7,7 @@ from seqrobust.training.loop import accuracy as accuracy
 from seqrobust.training.loop import predict as predict
 from seqrobust.training.loop import train_step as train_step
 from seqrobust.training.run import TrainResult as TrainResult
+from seqrobust.training.run import ensure_trained as ensure_trained
 from seqrobust.training.run import load_model as load_model
 from seqrobust.training.run import resolve_device as resolve_device
 from seqrobust.training.run import train as train
@@ -15,6 +16,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "accuracy",
+    "ensure_trained",
     "load_checkpoint",
     "load_model",
     "predict",

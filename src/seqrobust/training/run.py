@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -308,6 +308,29 @@ def train(
         )
     teardown(ddp)
     return TrainResult(run_dir, test_acc, elapsed, step, completed)
+
+
+def ensure_trained(cfg: TrainConfig, run_dir: str | Path, *, progress: bool = False) -> None:
+    """Train ``cfg`` into ``run_dir`` unless it is finished there; resume a killed run.
+
+    What experiments that cache many models (Figure 7, the frontier study, the dataset grid)
+    call per model. The device is not part of a run's identity: a run started on the CPU
+    resumes on a GPU.
+
+    Raises:
+        ValueError: if ``run_dir`` holds a run of another configuration.
+    """
+    run_dir = Path(run_dir)
+    saved_path = run_dir / CONFIG
+    if saved_path.exists():
+        saved = TrainConfig.load(saved_path)
+        if replace(saved, device=cfg.device) != cfg:
+            raise ValueError(f"{run_dir} holds a run with another config; use another --out")
+        if saved.device != cfg.device:
+            saved_path.write_text(json.dumps(cfg.to_json(), indent=1) + "\n")
+    if (run_dir / "model.json").exists():
+        return
+    train(cfg, run_dir, resume=saved_path.exists(), progress=progress)
 
 
 def load_model(
