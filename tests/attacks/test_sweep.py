@@ -58,7 +58,7 @@ def test_sweep_with_any_attack_and_misclassified_inputs():
     result = sweep(FGSM(), model, x, y, epsilons=[0.05, 0.5])
     with torch.no_grad():
         wrong = model(x).argmax(-1) != y
-    assert abs(result.clean_accuracy - float((~wrong).float().mean())) < 1e-9
+    assert abs(result.clean_accuracy - float((~wrong).double().mean())) < 1e-9
     assert bool(result.success[:, wrong].all())
     assert result.adversarials is None
 

@@ -59,7 +59,7 @@ class SweepResult:
     @property
     def clean_accuracy(self) -> float:
         """Fraction classified correctly without perturbation."""
-        return float((self.first_fooled >= 0).float().mean())
+        return float((self.first_fooled >= 0).double().mean())
 
     @property
     def robust_accuracy(self) -> Tensor:

@@ -21,10 +21,13 @@ _COMMAND_MODULES = (
     "seqrobust.cli._train",
     "seqrobust.cli._noise",
     "seqrobust.cli._attack",
+    "seqrobust.cli._frontier",
     "seqrobust.cli._analyze",
     "seqrobust.cli._curvature",
     "seqrobust.cli._plot",
     "seqrobust.cli._report",
+    "seqrobust.cli._merge",
+    "seqrobust.cli._datasets",
 )
 
 app = typer.Typer(

@@ -23,12 +23,21 @@ def analyze_cmd(
     fmn_steps: Annotated[int, typer.Option(help="Steps of each FMN run.")] = _D.fmn_steps,
     profile_n: Annotated[int, typer.Option(help="Inputs with per-step curvature.")] = _D.profile_n,
     split: Annotated[str, typer.Option(help="test | train")] = _D.split,
+    dataset: Annotated[
+        Optional[str], typer.Option(help="Dataset to evaluate on [the run's].")  # noqa: UP045
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the Lanczos start vectors.")] = _D.seed,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N")] = _D.device,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write the figures.")] = True,
+    shard: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="Run only part I/N (0-based: the chunks of --batch-size inputs numbered I mod "
+        "N); then `seqrobust merge analyze OUT`.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Per-input curvature bounds (theory.md E2-E4) vs DeepFool/FMN distances; resumable."""
+    from seqrobust.experiments.shards import parse_shard
+
+    part = parse_shard(shard)
     cfg = AnalyzeConfig(
         n=n,
         batch_size=batch_size,
@@ -37,15 +46,21 @@ def analyze_cmd(
         fmn_steps=fmn_steps,
         profile_n=profile_n,
         split=split,
+        dataset=dataset,
         seed=seed,
         device=device,
     )
     if not (run / "model.json").exists():
         raise ValueError(f"{run} holds no finished run (model.json missing)")
     folder = out if out is not None else run / "analyze"
-    summary = run_analyze(run, folder, cfg, progress=not quiet, plots=plots)
+    summary = run_analyze(run, folder, cfg, progress=not quiet, plots=plots, shard=part)
+    if not part.whole:
+        typer.echo(json.dumps({**summary, "merge": f"seqrobust merge analyze {folder}"}))
+        return
     brief = {
         "out": str(folder),
+        "dataset": summary.get("dataset"),
+        "unit": summary.get("unit"),
         "inputs": summary.get("inputs"),
         "attacked": summary.get("attacked"),
         "bracket": summary.get("bracket"),

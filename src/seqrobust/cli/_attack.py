@@ -8,10 +8,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from seqrobust.data.registry import load_dataset
 from seqrobust.experiments.robustness import (
     ATTACKS,
     AttackSettings,
+    default_alpha,
+    default_eps,
     format_checks,
     format_table,
     parse_epsilons,
@@ -19,14 +20,18 @@ from seqrobust.experiments.robustness import (
     sanity_checks,
     write_curve,
 )
-from seqrobust.training.run import load_model, resolve_device
+from seqrobust.experiments.run_data import load_run_data
+from seqrobust.training.run import resolve_device
 
 
 def attack_cmd(
     run: Annotated[Path, typer.Argument(help="Run folder (from `seqrobust train`).")],
     attack: Annotated[str, typer.Option(help=" | ".join(ATTACKS))] = "pgd",
-    eps: Annotated[str, typer.Option(help="ε in pixels: 1:30, 1:30:2 or 2,4,8.")] = "1:30",
-    alpha: Annotated[float, typer.Option(help="Step size in pixels (PGD).")] = 2.0,
+    eps: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="ε in the data's unit (pixels 0-255 for MNIST, training std for aeon sets): "
+        "1:30, 1:30:2 or 2,4,8 [MNIST 1:30, else 0.05:0.5:0.05].")] = None,
+    alpha: Annotated[Optional[float], typer.Option(  # noqa: UP045
+        help="PGD step in the data's unit [MNIST 2, else max(eps)/15].")] = None,
     steps: Annotated[int, typer.Option(help="Iterations (PGD, APGD).")] = 30,
     n: Annotated[int, typer.Option(help="First N test inputs.")] = 10000,
     out: Annotated[Optional[Path], typer.Option(help="Output folder [RUN/attacks/ATTACK].")] = None,  # noqa: UP045
@@ -37,27 +42,49 @@ def attack_cmd(
     queries: Annotated[int, typer.Option(help="Square: queries per restart.")] = 1000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N")] = "auto",
+    dataset: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="Dataset to attack [the run's].")] = None,
+    shard: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="Run only part I/N (0-based: the blocks of --batch-size inputs numbered I mod "
+        "N); then `seqrobust merge attack OUT`.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Robust accuracy of a trained run against ε (nested sweep); writes CSV, JSON and PNG."""
+    from seqrobust.experiments.shards import parse_shard, shard_indices
+
     if n <= 0:
         raise ValueError(f"--n must be positive, got {n}")
-    settings = AttackSettings(
-        attack=attack, alpha=alpha, steps=steps, restarts=restarts,
-        random_start=random_start, queries=queries, seed=seed,
-    )
-    radii = parse_epsilons(eps)
-    settings.build()  # validates the numbers before anything is loaded
+    part = parse_shard(shard)
+    radii = parse_epsilons(eps) if eps is not None else None
+    AttackSettings(attack=attack, alpha=alpha or 1.0, steps=steps, restarts=restarts,
+                   queries=queries).build()  # validates the numbers before anything is loaded
     dev = resolve_device(device)
-    model, cfg = load_model(run, device=dev)
-    data = load_dataset(cfg.dataset, split="test", root=cfg.data_root, limit=n)
+    model, cfg, data = load_run_data(run, dataset=dataset, split="test", limit=n, device=dev)
+    radii = radii if radii is not None else parse_epsilons(default_eps(data))
+    settings = AttackSettings(
+        attack=attack, alpha=alpha if alpha is not None else default_alpha(data, radii),
+        steps=steps, restarts=restarts, random_start=random_start, queries=queries, seed=seed,
+    )
+    settings.build(eps_scale=data.eps_scale)
+    chosen = None if part.whole else shard_indices(len(data), part, block=batch_size)
     curve = robustness_curve(
         model, data, settings=settings, eps=radii, batch_size=batch_size, label=run.name,
-        progress=not quiet,
+        progress=not quiet, indices=chosen,
     )
-    checks = sanity_checks(curve, plain=cfg.reg == "none")
     folder = out if out is not None else run / "attacks" / attack
+    if chosen is not None:
+        from seqrobust.experiments.merge import write_attack_shard
+
+        path = write_attack_shard(
+            folder, part, curve, indices=chosen, total=len(data), run=run, dataset=data.name,
+            batch_size=batch_size, plain=cfg.reg == "none",
+        )
+        typer.echo(f"shard {part}: {curve.n} inputs in {curve.seconds:.1f} s; wrote {path}; "
+                   f"when all {part.count} are done: seqrobust merge attack {folder}")
+        return
+    checks = sanity_checks(curve, plain=cfg.reg == "none")
     written = write_curve(curve, folder, checks=checks)
+    typer.echo(f"{data.name}, ε in {curve.unit} (L∞ for pgd/fgsm/apgd/square, L2 for pgd-l2)")
     typer.echo(format_table([curve], eps=curve.eps))
     typer.echo(format_checks(checks))
     typer.echo(f"{curve.seconds:.1f} s; wrote {', '.join(str(p) for p in written)}")

@@ -44,7 +44,8 @@ def noise_cmd(
     n: Annotated[int, typer.Option("--n", help="Number of test inputs.")] = _N.n_inputs,
     rho: Annotated[
         Optional[list[float]],  # noqa: UP045
-        typer.Option("--rho", help="Noise radius (L2) in pixel units (0-255); repeat it."),
+        typer.Option("--rho", help="Noise radius (L2) in the data's unit (pixels 0-255 for "
+                     "MNIST, training std for aeon sets); repeat it."),
     ] = None,
     samples: Annotated[int, typer.Option(help="Directions per input.")] = _N.samples,
     num_kappa: Annotated[int, typer.Option(help="Curvature grid for Theorem B.")] = _N.num_kappa,
@@ -53,6 +54,11 @@ def noise_cmd(
         bool, typer.Option("--union", help="Model every competitor too (union bound; ~10x slower).")
     ] = False,
     out: Annotated[Optional[Path], typer.Option("--out", help="Output folder.")] = None,  # noqa: UP045
+    dataset: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="Dataset to evaluate on [the run's].")] = None,
+    shard: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="Run only part I/N of the inputs (0-based; i = I mod N); then `seqrobust merge "
+        "noise OUT`.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Random noise on a trained model against Theorem B, per test input.
@@ -62,16 +68,23 @@ def noise_cmd(
     sqrt(d). Writes noise.png, noise.csv and noise.json (default folder RUN/noise).
     """
     from seqrobust.experiments.noise_report import noise_experiment
+    from seqrobust.experiments.shards import parse_shard
 
+    part = parse_shard(shard)
     cfg = NoiseConfig(
         n_inputs=n, rho=tuple(rho) if rho else _N.rho, samples=samples,
         num_kappa=num_kappa, seed=seed, union=union,
     )
     target = out if out is not None else run / "noise"
-    summary = noise_experiment(run, cfg, target, progress=not quiet)
+    summary = noise_experiment(
+        run, cfg, target, progress=not quiet, dataset=dataset, shard=part
+    )
+    if not part.whole:
+        typer.echo(json.dumps({**summary, "merge": f"seqrobust merge noise {target}"}))
+        return
     keys = (
-        "n_inputs", "d", "sqrt_d", "inputs_reaching_half", "radius_ratio_half_over_linear_median",
-        "radius_ratio_half_over_r_star_median", "median",
+        "n_inputs", "unit", "d", "sqrt_d", "inputs_reaching_half",
+        "radius_ratio_half_over_linear_median", "radius_ratio_half_over_r_star_median", "median",
     )
     typer.echo(json.dumps({"out": str(target), **{k: summary[k] for k in keys}}))
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -24,6 +25,7 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
+from seqrobust.attacks.base import Model
 from seqrobust.attacks.minimal_norm import minimal_l2
 from seqrobust.bounds.curvature import (
     curvature_lower_bound,
@@ -31,8 +33,21 @@ from seqrobust.bounds.curvature import (
     witness_bound,
     witness_vector,
 )
-from seqrobust.data.registry import load_dataset
 from seqrobust.experiments.analyze_summary import summarize, write_summary
+from seqrobust.experiments.run_data import (
+    attack_bounds,
+    distance_unit,
+    load_run_data,
+    map_by_length,
+)
+from seqrobust.experiments.shards import (
+    WHOLE,
+    Shard,
+    input_generator,
+    input_normals,
+    shard_indices,
+    write_shard,
+)
 from seqrobust.geometry import (
     hvp_neg_margin,
     margin_gradient,
@@ -41,7 +56,7 @@ from seqrobust.geometry import (
     top_curvature,
 )
 from seqrobust.models import twice_differentiable
-from seqrobust.training.run import load_model, resolve_device
+from seqrobust.training.run import resolve_device
 from seqrobust.types import ForwardFn
 
 Competitors = Literal["all", "runner-up"]
@@ -71,6 +86,8 @@ class AnalyzeConfig:
     profile_n: int = 200
     """Inputs (the first ones) that also get the per-time-step block curvature."""
     split: str = "test"
+    dataset: str | None = None
+    """Dataset to evaluate on (``None``: the run's own); same features and classes needed."""
     seed: int = 0
     device: str = "auto"
 
@@ -94,6 +111,7 @@ def bound_columns(
     competitors: Competitors = "all",
     lanczos_iters: int = 30,
     generator: torch.Generator | None = None,
+    input_generators: Sequence[torch.Generator] | None = None,
 ) -> dict[str, Tensor]:
     """Per-input bound columns (theory.md E2–E4, multi-class minimum) for a batch.
 
@@ -103,6 +121,9 @@ def bound_columns(
         competitors: every class but the prediction, or the runner-up only.
         lanczos_iters: Lanczos steps.
         generator: Lanczos start vectors.
+        input_generators: ``B`` per-input CPU generators to draw the start vectors from
+            instead (each input's ``k`` starts, one per competitor), so an input's result
+            does not depend on the rest of the batch.
 
     Returns:
         ``(B,)`` tensors named as in :data:`COLUMNS` (bounds and curvature), plus
@@ -120,8 +141,12 @@ def bound_columns(
     xr, pred_r, other_r = x.repeat_interleave(k, 0), m.pred.repeat_interleave(k), other.reshape(-1)
     t, j = margin_gradient(f, xr, pred=pred_r, other=other_r)
     t = t.clamp_min(0.0)  # rounding: the prediction's margin is >= 0 by definition
+    start = None
+    if input_generators is not None:
+        start = input_normals(input_generators, (k, *x.shape[1:]), like=x).reshape(xr.shape)
     top = top_curvature(
-        f, xr, pred=pred_r, other=other_r, max_iter=lanczos_iters, generator=generator
+        f, xr, pred=pred_r, other=other_r, max_iter=lanczos_iters, generator=generator,
+        start=start,
     )
     j_flat, u_flat = j.flatten(1), top.vector.flatten(1)
     j_norm, j_dot_u = j_flat.norm(dim=1), (j_flat * u_flat).sum(1)
@@ -167,6 +192,58 @@ def bound_columns(
     }
 
 
+def analyze_group(
+    model: Model,
+    f: ForwardFn,
+    x: Tensor,
+    *,
+    cfg: AnalyzeConfig,
+    bounds: tuple[float, float],
+    generators: Sequence[torch.Generator],
+    profile: Tensor,
+) -> dict[str, Tensor]:
+    """Bound columns, measured distances and the time-step profile of one equal-length batch.
+
+    Args:
+        model: the classifier (attacked by :func:`~seqrobust.attacks.minimal_l2`).
+        f: its twice-differentiable forward.
+        x: ``(B, T, F)`` inputs, all ``T`` steps real.
+        cfg: Lanczos, competitor and FMN options.
+        bounds: the attacks' input range.
+        generators: ``B`` per-input CPU generators: the Lanczos start vectors, then those of
+            the per-step profile, are drawn from them (:func:`bound_columns`).
+        profile: ``(B,)`` bool, inputs that also get the per-step block curvature.
+
+    Returns:
+        The ``(B,)`` columns of :func:`bound_columns`, ``deepfool``, ``deepfool_refined``,
+        ``fmn``, ``measured`` and the per-step ``grad_t``/``curv_t`` ``(B, T)`` (``curv_t``
+        NaN where not profiled).
+    """
+    cols = bound_columns(
+        f, x, competitors=cfg.competitors, lanczos_iters=cfg.lanczos_iters,
+        input_generators=generators,
+    )
+    att = minimal_l2(model, x, labels=cols["pred"], fmn_steps=cfg.fmn_steps, bounds=bounds)
+    grad_t = cols["grad_runner_up"].norm(dim=2)
+    curv_t = torch.full_like(grad_t, math.nan)
+    sub = torch.nonzero(profile).squeeze(1)
+    if sub.numel():
+        start = input_normals([generators[i] for i in sub.tolist()], x.shape[1:], like=x)
+        prof = time_step_profile(
+            f, x[sub], pred=cols["pred"][sub], other=cols["runner_up"][sub], start=start
+        )
+        curv_t[sub] = prof.curvature.to(curv_t)
+    return {
+        **{k: v for k, v in cols.items() if v.dim() == 1},
+        "deepfool": att.deepfool.norms,
+        "deepfool_refined": att.deepfool_refined.norms,
+        "fmn": att.fmn.norms,
+        "measured": att.best.norms,
+        "grad_t": grad_t,
+        "curv_t": curv_t,
+    }
+
+
 def _done_indices(path: Path) -> set[int]:
     if not path.exists():
         return set()
@@ -196,14 +273,23 @@ def run_analyze(
     *,
     progress: bool = True,
     plots: bool = True,
+    shard: Shard = WHOLE,
 ) -> dict[str, Any]:
     """Analyse ``cfg.n`` inputs of the run in ``run``; write CSVs, summary and (if ``plots``)
     the figures to ``out``.
 
     Resumable: inputs already in ``out/rows.csv`` are skipped (chunks are appended whole).
+    Input ``i`` draws its start vectors from its own seed ``cfg.seed · 1_000_003 + i``.
+
+    With a ``shard`` other than the whole job, only the chunks (of ``batch_size`` inputs)
+    numbered ``≡ shard.index (mod shard.count)`` are analysed, into
+    ``rows.shard-I-of-N.csv``/``profile.shard-I-of-N.csv`` plus the record
+    ``analyze.shard-I-of-N.json``; ``seqrobust merge analyze OUT`` then writes what one process
+    would have (:mod:`seqrobust.experiments.merge`).
 
     Returns:
-        The summary (also written to ``out/summary.json``).
+        The summary (also written to ``out/summary.json``); for a shard,
+        ``{"shard", "inputs", "file"}``.
 
     Raises:
         ValueError: on a missing or corrupt run, or bad options.
@@ -211,56 +297,70 @@ def run_analyze(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     device = resolve_device(cfg.device)
-    model, train_cfg = load_model(run, device=device)
-    data = load_dataset(train_cfg.dataset, split=cfg.split, root=train_cfg.data_root, limit=cfg.n)  # type: ignore[arg-type]
+    model, _, data = load_run_data(
+        run, dataset=cfg.dataset, split=cfg.split, limit=cfg.n, device=device
+    )
+    bounds = attack_bounds(data)
     f = twice_differentiable(model)
-    done = _done_indices(out / ROWS)
+    rows_path, prof_path = out / ROWS, out / PROFILE
+    if not shard.whole:
+        rows_path, prof_path = (out / f"{s}.{shard.tag()}.csv" for s in ("rows", "profile"))
+    done = _done_indices(rows_path)
     steps = data.seq_len
     prof_header = (
         ["index"] + [f"grad_{s}" for s in range(steps)] + [f"curv_{s}" for s in range(steps)]
     )
     started = time.perf_counter()
-    starts = range(0, len(data), cfg.batch_size)
+    starts = range(shard.index * cfg.batch_size, len(data), shard.count * cfg.batch_size)
     for start in tqdm(starts, desc="analyze", unit="chunk", disable=not progress):
         idx = [i for i in range(start, min(start + cfg.batch_size, len(data))) if i not in done]
         if not idx:
             continue
-        x = data.inputs[idx].to(device)
-        gen = torch.Generator(device=device).manual_seed(cfg.seed * 1_000_003 + start)
-        cols = bound_columns(
-            f, x, competitors=cfg.competitors, lanczos_iters=cfg.lanczos_iters, generator=gen
-        )
-        att = minimal_l2(model, x, labels=cols["pred"], fmn_steps=cfg.fmn_steps)
-        measured = att.best.norms
-        grad_t = cols["grad_runner_up"].norm(dim=2)
-        curv_t = torch.full_like(grad_t, math.nan)
-        sub = [p for p, i in enumerate(idx) if i < cfg.profile_n]
-        if sub:
-            prof = time_step_profile(
-                f, x[sub], pred=cols["pred"][sub], other=cols["runner_up"][sub], generator=gen
+        gens = [input_generator(cfg.seed, i) for i in idx]
+        profiled = torch.tensor([i < cfg.profile_n for i in idx], device=device)
+
+        def group(
+            xg: Tensor, rows: Tensor, gens: list[torch.Generator] = gens, prof: Tensor = profiled
+        ) -> dict[str, Tensor]:
+            chosen = [gens[r] for r in rows.tolist()]
+            return analyze_group(
+                model, f, xg, cfg=cfg, bounds=bounds, profile=prof[rows], generators=chosen
             )
-            curv_t[sub] = prof.curvature
+
+        cols = map_by_length(
+            group,
+            data.inputs[idx].to(device),
+            None if data.lengths is None else data.lengths[idx],
+            per_step=("grad_t", "curv_t"),
+        )
+        grad_t, curv_t, measured = cols.pop("grad_t"), cols.pop("curv_t"), cols["measured"]
         labels = data.labels[idx].to(device)
         table = {
-            **{k: v for k, v in cols.items() if v.dim() == 1},
+            **cols,
             "index": torch.tensor(idx),
             "label": labels,
             "correct": labels == cols["pred"],
-            "deepfool": att.deepfool.norms,
-            "deepfool_refined": att.deepfool_refined.norms,
-            "fmn": att.fmn.norms,
-            "measured": measured,
             "lower_ok": cols["lower"] <= measured,
             "upper_ok": measured <= cols["upper"],
             "best_ok": measured <= cols["best"],
         }
         lists = {k: v.detach().cpu().tolist() for k, v in table.items()}
         rows = [[_fmt(lists[c][r]) for c in COLUMNS] for r in range(len(idx))]
-        _append(out / ROWS, list(COLUMNS), rows)
+        _append(rows_path, list(COLUMNS), rows)
         g, c = grad_t.cpu().tolist(), curv_t.cpu().tolist()
-        _append(out / PROFILE, prof_header, [[i, *g[r], *c[r]] for r, i in enumerate(idx)])
+        _append(prof_path, prof_header, [[i, *g[r], *c[r]] for r, i in enumerate(idx)])
+    if not shard.whole:
+        chosen = shard_indices(len(data), shard, block=cfg.batch_size)
+        config = {"run": str(run), **asdict(cfg), "total": len(data), "block": cfg.batch_size}
+        payload = {
+            "rows": rows_path.name, "profile": prof_path.name, "dataset": data.name,
+            "unit": distance_unit(data), "seconds": time.perf_counter() - started,
+        }
+        path = write_shard(out, "analyze", shard, config=config, indices=chosen, payload=payload)
+        return {"shard": str(shard), "inputs": len(chosen), "file": str(path)}
     summary = summarize(out / ROWS, out / PROFILE, n=cfg.n)
     summary["config"] = {"run": str(run), **asdict(cfg)}
+    summary["dataset"], summary["unit"] = data.name, distance_unit(data)
     summary["seconds_this_call"] = time.perf_counter() - started
     write_summary(out, summary, plots=plots)
     return summary

@@ -49,6 +49,15 @@ def _spearman(a: FloatArray, b: FloatArray) -> dict[str, float] | None:
     return {"rho": float(res.statistic), "p": float(res.pvalue), "n": int(ok.sum())}
 
 
+def _column_means(values: FloatArray) -> list[float | None]:
+    """Mean over inputs of each time step, ignoring NaN (padded or unprofiled steps); ``None``
+    for a step with no value."""
+    ok = np.isfinite(values)
+    count = ok.sum(axis=0)
+    total = np.where(ok, values, 0.0).sum(axis=0)
+    return [round(float(t / c), 6) if c else None for t, c in zip(total, count, strict=True)]
+
+
 def _fraction(mask: NDArray[Any]) -> float | None:
     return float(mask.mean()) if mask.size else None
 
@@ -122,11 +131,9 @@ def summarize(
         grad = np.stack([v for k, v in prof.items() if k.startswith("grad_")], axis=1)
         curv = np.stack([v for k, v in prof.items() if k.startswith("curv_")], axis=1)
         summary["time_steps"] = {
-            "mean_grad_norm": np.nanmean(grad, axis=0).round(6).tolist(),
-            "mean_block_curvature": (
-                np.nanmean(curv, axis=0).round(6).tolist() if np.isfinite(curv).any() else None
-            ),
-            "inputs_with_curvature": int(np.isfinite(curv).all(axis=1).sum()),
+            "mean_grad_norm": _column_means(grad),
+            "mean_block_curvature": _column_means(curv) if np.isfinite(curv).any() else None,
+            "inputs_with_curvature": int(np.isfinite(curv).any(axis=1).sum()),
         }
     return summary
 

@@ -32,6 +32,7 @@ from seqrobust.bounds.curvature import curvature_lower_bound
 from seqrobust.bounds.quadratic import exact_distance
 from seqrobust.bounds.random_noise import kappa_grid, theorem_b
 from seqrobust.experiments.montecarlo import FloatArray
+from seqrobust.experiments.shards import input_generator
 from seqrobust.geometry.input_grad import margin_gradient
 from seqrobust.geometry.input_hessian import dense_hessian_neg_margin
 from seqrobust.geometry.margin import margins
@@ -241,6 +242,10 @@ def _as_float64(model: nn.Module | ForwardFn) -> nn.Module | ForwardFn:
     return model
 
 
+def _steps(inputs: Tensor, lengths: Tensor | None, i: int) -> int:
+    return int(inputs.shape[1]) if lengths is None else int(lengths[i])
+
+
 def run_noise(
     model: nn.Module | ForwardFn,
     inputs: Tensor,
@@ -248,8 +253,15 @@ def run_noise(
     cfg: NoiseConfig,
     *,
     progress: bool = False,
+    indices: list[int] | None = None,
+    lengths: Tensor | None = None,
 ) -> list[InputRecord]:
-    """:func:`analyse_input` on the first ``cfg.n_inputs`` of ``inputs`` ``(N, T, F)``.
+    """:func:`analyse_input` on the first ``cfg.n_inputs`` of ``inputs`` ``(N, T, F)`` (or on
+    ``indices``, e.g. one ``--shard``). Input ``i``'s directions come from its own generator,
+    seeded ``cfg.seed * 1_000_003 + i`` (:func:`~seqrobust.experiments.shards.input_generator`),
+    so its record does not depend on which other inputs are measured. With ``lengths``
+    ``(N,)`` each input is trimmed to its real steps first (padding-invariant models give the
+    same function), so padded steps carry no noise and ``d = length · F``.
 
     Raises:
         ValueError: if ``inputs`` is not ``(N, T, F)`` or ``labels`` does not match.
@@ -258,11 +270,11 @@ def run_noise(
         raise ValueError(f"need inputs (N, T, F) and labels (N,), got {tuple(inputs.shape)}")
     if isinstance(model, nn.Module):
         model.eval()
-    gen = torch.Generator().manual_seed(cfg.seed)
-    n = min(cfg.n_inputs, len(inputs))
+    chosen = range(min(cfg.n_inputs, len(inputs))) if indices is None else indices
     model64 = _as_float64(model)
     return [
-        analyse_input(model, inputs[i : i + 1], index=i, label=int(labels[i]), cfg=cfg,
-                      generator=gen, model64=model64)
-        for i in tqdm(range(n), desc="noise", disable=not progress)
+        analyse_input(model, inputs[i : i + 1, : _steps(inputs, lengths, i)], index=i,
+                      label=int(labels[i]), cfg=cfg, generator=input_generator(cfg.seed, i),
+                      model64=model64)
+        for i in tqdm(chosen, desc="noise", disable=not progress)
     ]

@@ -12,6 +12,7 @@ import numpy as np
 
 from seqrobust.experiments.montecarlo import FloatArray, clopper_pearson
 from seqrobust.experiments.noise import InputRecord, NoiseConfig, run_noise
+from seqrobust.experiments.shards import WHOLE, Shard, shard_indices, write_shard
 
 
 def _quantiles(values: list[list[float]]) -> list[list[float]]:
@@ -30,7 +31,8 @@ def summarise(records: list[InputRecord], cfg: NoiseConfig, *, run: str) -> dict
     """
     if not records:
         raise ValueError("no inputs were analysed")
-    d = records[0].d
+    dims = [r.d for r in records]  # d = length x features differs for variable lengths
+    d = int(np.median(dims))
     keys = ("changed", "changed_q_positive", "changed_to_runner_up", "q_nonpositive",
             "q_nonpositive_unchanged")
     arr = {k: np.asarray([getattr(r, k) for r in records], dtype=np.float64) for k in keys}
@@ -44,6 +46,7 @@ def summarise(records: list[InputRecord], cfg: NoiseConfig, *, run: str) -> dict
     return {
         "run": run,
         "d": d,
+        "d_range": [min(dims), max(dims)],
         "sqrt_d": math.sqrt(d),
         "n_inputs": len(records),
         "samples": cfg.samples,
@@ -130,29 +133,59 @@ def write_noise(
 
 
 def noise_experiment(
-    run_dir: Path, cfg: NoiseConfig, out: Path, *, split: str = "test", progress: bool = False
+    run_dir: Path,
+    cfg: NoiseConfig,
+    out: Path,
+    *,
+    split: str = "test",
+    progress: bool = False,
+    shard: Shard = WHOLE,
+    dataset: str | None = None,
 ) -> dict[str, Any]:
     """Load the trained run, measure the first ``cfg.n_inputs`` inputs of ``split`` and write
     the outputs to ``out``; returns the summary. The radius unit, its scale and the clipping
-    range come from the dataset (``eps_scale``, ``eps_unit``, ``bounds``).
+    range come from the dataset (``eps_scale``, ``eps_unit``, ``bounds``); ``dataset``
+    overrides the run's own (same features and classes). The default radii
+    (:data:`~seqrobust.experiments.noise.DEFAULT_RHO_PIXELS`) are fixed in model units (1 to
+    257), so for other units they are rescaled. Variable-length inputs are trimmed to their
+    real steps (``d = length · features``).
+
+    With a ``shard`` other than the whole job, only the inputs ``i ≡ shard.index (mod
+    shard.count)`` are measured and their records go to ``out/noise.shard-I-of-N.json``;
+    ``seqrobust merge noise OUT`` then writes what one process would have (returns
+    ``{"shard", "inputs", "file"}`` instead of the summary).
 
     Raises:
         ValueError: if the run folder holds no trained model or the split is unknown.
     """
-    from seqrobust.data.registry import load_dataset
-    from seqrobust.training.run import load_model
+    from seqrobust.experiments.noise import DEFAULT_RHO_PIXELS
+    from seqrobust.experiments.run_data import load_run_data
 
-    if split not in ("test", "train"):
-        raise ValueError(f"unknown split {split!r}; choose test or train")
-    model, tcfg = load_model(run_dir, device="cpu")
-    data = load_dataset(tcfg.dataset, split=split, root=tcfg.data_root, limit=cfg.n_inputs)  # type: ignore[arg-type]
+    model, _, data = load_run_data(run_dir, dataset=dataset, split=split, limit=cfg.n_inputs)
+    if cfg.rho == DEFAULT_RHO_PIXELS and data.eps_scale != cfg.eps_scale:
+        cfg = replace(cfg, rho=tuple(r * cfg.eps_scale / data.eps_scale for r in cfg.rho))
     cfg = replace(
         cfg,
         eps_scale=float(getattr(data, "eps_scale", cfg.eps_scale)),
         unit=str(getattr(data, "eps_unit", cfg.unit)),
         bounds=getattr(data, "bounds", cfg.bounds),
     )
-    records = run_noise(model, data.inputs, data.labels, cfg, progress=progress)
+    if not shard.whole:
+        chosen = shard_indices(len(data), shard).tolist()
+        records = run_noise(
+            model, data.inputs, data.labels, cfg, progress=progress, indices=chosen,
+            lengths=data.lengths,
+        )
+        config = {"run": str(run_dir), **asdict(cfg), "split": split, "dataset": dataset,
+                  "total": len(data)}
+        path = write_shard(
+            out, "noise", shard, config={**config, "block": 1}, indices=chosen,
+            payload={"records": [asdict(r) for r in records]},
+        )
+        return {"shard": str(shard), "inputs": len(chosen), "file": str(path)}
+    records = run_noise(
+        model, data.inputs, data.labels, cfg, progress=progress, lengths=data.lengths
+    )
     summary = summarise(records, cfg, run=str(run_dir))
     write_noise(records, summary, cfg, out)
     return summary

@@ -1,8 +1,11 @@
 """Robustness curves of trained runs (robust accuracy against ε) with the sanity checks that
 come with every curve.
 
-ε and the PGD step are given in pixel units (0-255), as on the poster; the models see
-``pixels / 255`` (:func:`seqrobust.data.pixels_to_unit`).
+ε and the PGD step are given in the dataset's perturbation unit (``SequenceData.eps_unit``):
+pixel units (0-255) for MNIST, as on the poster (the models see ``pixels / 255``), and the
+training standard deviation for the standardised aeon sets. Variable-length data are attacked
+per group of equal length, trimmed to it (:func:`~seqrobust.experiments.run_data.map_by_length`),
+so padded steps are never perturbed; unbounded data are not clipped.
 
 Checks (each ``pass``/``fail``/``n/a``):
 
@@ -28,12 +31,30 @@ from torch import nn
 
 from seqrobust._checks import check_choice
 from seqrobust.attacks import APGD, FGSM, L2PGD, FixedEpsilonAttack, LinfPGD, Square, sweep
-from seqrobust.data import SequenceData, pixels_to_unit
+from seqrobust.data import SequenceData
+from seqrobust.data.mnist import PIXEL_MAX
+from seqrobust.experiments.run_data import attack_bounds, map_by_length
+from seqrobust.experiments.shards import input_seeds
 
 ATTACKS: tuple[str, ...] = ("pgd", "pgd-l2", "fgsm", "apgd-ce", "apgd-dlr", "square")
 BLACK_BOX: tuple[str, ...] = ("square",)
 BROKEN_AT_30 = 0.10
 """A plain model is "near 0" at ε = 30 when its robust accuracy is at most this."""
+
+
+DEFAULT_EPS = {"pixel": "1:30", "other": "0.05:0.5:0.05"}
+"""Default ε grids: pixels (0-255) for MNIST; training standard deviations for aeon sets."""
+
+
+def default_eps(data: SequenceData) -> str:
+    """The default ε spec for ``data`` (:data:`DEFAULT_EPS`, chosen by ``data.eps_unit``)."""
+    return DEFAULT_EPS["pixel" if data.eps_unit.startswith("pixel") else "other"]
+
+
+def default_alpha(data: SequenceData, eps: tuple[float, ...]) -> float:
+    """The default PGD step: 2 pixels for MNIST (the poster's), else ``max(eps) / 15`` (the
+    same ratio as 2 pixels at the poster's largest ε = 30)."""
+    return 2.0 if data.eps_unit.startswith("pixel") else max(eps) / 15.0
 
 
 def parse_epsilons(spec: str) -> tuple[float, ...]:
@@ -68,13 +89,19 @@ def parse_epsilons(spec: str) -> tuple[float, ...]:
     return values
 
 
+def to_model_units(size: float, eps_scale: float) -> float:
+    """A perturbation size in model units: ``size * eps_scale``, computed as
+    ``size / (1 / eps_scale)`` so pixel sizes give exactly ``pixels / 255``."""
+    return size / (1.0 / eps_scale)
+
+
 @dataclass(frozen=True)
 class AttackSettings:
-    """One attack's configuration, with sizes in pixel units.
+    """One attack's configuration, with sizes in the data's perturbation unit (pixels for MNIST).
 
     Attributes:
         attack: one of :data:`ATTACKS`.
-        alpha: step size in pixels (PGD, PGD-L2).
+        alpha: step size in perturbation units (PGD, PGD-L2).
         steps: iterations (PGD, PGD-L2, APGD).
         restarts: random restarts.
         random_start: PGD starts at a random point of the ball.
@@ -93,9 +120,10 @@ class AttackSettings:
     def __post_init__(self) -> None:
         check_choice(self.attack, ATTACKS, name="attack")
 
-    def build(self) -> FixedEpsilonAttack:
-        """The attack object (model units)."""
-        alpha = pixels_to_unit(self.alpha)
+    def build(self, *, eps_scale: float = 1.0 / PIXEL_MAX) -> FixedEpsilonAttack:
+        """The attack object (model units); ``eps_scale``: model units per perturbation unit
+        (the dataset's, default pixels)."""
+        alpha = to_model_units(self.alpha, eps_scale)
         if self.attack == "pgd":
             return LinfPGD(
                 alpha=alpha, steps=self.steps, random_start=self.random_start,
@@ -121,13 +149,14 @@ class RobustnessCurve:
     Attributes:
         label: the model's name in plots and tables.
         settings: the attack.
-        eps: radii in pixel units, increasing.
+        eps: radii in perturbation units (``unit``), increasing.
         accuracy: robust accuracy at each ε (fraction).
         clean_accuracy: accuracy without perturbation.
         n: number of test inputs.
         seconds: wall time of the attack.
         first_fooled: per input, the index of the first ε that fooled it (``-1``: wrong when
             clean, ``len(eps)``: never); lets a curve be restricted to the first inputs.
+        unit: the perturbation unit of ``eps`` and ``settings.alpha``.
     """
 
     label: str
@@ -138,6 +167,7 @@ class RobustnessCurve:
     n: int
     seconds: float
     first_fooled: tuple[int, ...] = field(default=(), repr=False)
+    unit: str = "pixel (0-255)"
 
     def head(self, n: int) -> RobustnessCurve:
         """The same curve on the first ``n`` inputs only (needs ``first_fooled``)."""
@@ -152,7 +182,7 @@ class RobustnessCurve:
         )
 
     def at(self, eps: float) -> float:
-        """Robust accuracy at radius ``eps`` (pixels), which must be on the curve."""
+        """Robust accuracy at radius ``eps`` (the curve's unit), which must be on the curve."""
         for e, a in zip(self.eps, self.accuracy, strict=True):
             if abs(e - eps) < 1e-9:
                 return a
@@ -194,43 +224,79 @@ def robustness_curve(
     batch_size: int = 1000,
     label: str = "model",
     progress: bool = False,
+    indices: torch.Tensor | None = None,
 ) -> RobustnessCurve:
     """Run the nested ε-sweep of ``settings`` on the first ``n`` inputs of ``data``.
+
+    Input ``i`` of ``data`` draws its random starts from its own seed ``settings.seed ·
+    1_000_003 + i`` (:func:`~seqrobust.experiments.shards.input_seeds`), so its result does not
+    depend on the batch size or on sharding (APGD and Square, run by torchattacks, draw per
+    batch: their curves are equally valid but not identical across shardings).
 
     The model is attacked in its current mode (eval for a loaded run) on its own device.
 
     Args:
         model: the classifier.
-        data: test data in model units.
+        data: test data in model units (variable lengths and no bounds allowed).
         settings: the attack.
-        eps: radii in pixel units.
+        eps: radii in the data's perturbation unit (``data.eps_unit``; pixels for MNIST).
         n: use the first ``n`` inputs (default all).
         batch_size: inputs per attack call.
         label: name of the curve.
         progress: show a progress bar.
+        indices: ``(M,)`` int64 global indices of the inputs of ``data`` to attack instead of
+            the first ``n`` (one ``--shard``; their seeds follow the global index).
 
     Returns:
         The curve, in increasing ε.
     """
-    subset = data if n is None else data.take(n)
+    if indices is None:
+        subset = data if n is None else data.take(n)
+        indices = torch.arange(len(subset))
+    else:
+        subset = data.subset(indices)
+    seeds = input_seeds(settings.seed, indices)
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     x, y = subset.inputs.to(device), subset.labels.to(device)
-    generator = torch.Generator(device=device).manual_seed(settings.seed)
+    bounds, attack = attack_bounds(subset), settings.build(eps_scale=subset.eps_scale)
+    radii = sorted(set(eps))
+    scaled = [to_model_units(e, subset.eps_scale) for e in radii]
     started = time.perf_counter()
-    result = sweep(
-        settings.build(), model, x, y, epsilons=[pixels_to_unit(e) for e in eps],
-        batch_size=batch_size, generator=generator, progress=progress,
-    )
+    first = map_by_length(  # one sweep per group of equal length, trimmed (module docstring)
+        lambda xg, rows: {"first": sweep(
+            attack, model, xg, y[rows], epsilons=scaled, bounds=bounds, batch_size=batch_size,
+            seeds=seeds[rows.cpu()], progress=progress and subset.lengths is None,
+        ).first_fooled},
+        x, subset.lengths,
+    )["first"] if len(subset) else torch.zeros(0, dtype=torch.long)
     seconds = time.perf_counter() - started
+    return curve_from_first_fooled(
+        first, label=label, settings=settings, eps=tuple(radii), seconds=seconds,
+        unit=subset.eps_unit,
+    )
+
+
+def curve_from_first_fooled(
+    first: torch.Tensor,
+    *,
+    label: str,
+    settings: AttackSettings,
+    eps: tuple[float, ...],
+    seconds: float,
+    unit: str,
+) -> RobustnessCurve:
+    """The curve of per-input results ``first`` ``(N,)`` (see ``RobustnessCurve.first_fooled``;
+    also used to merge ``--shard`` jobs)."""
     return RobustnessCurve(
         label=label,
         settings=settings,
-        eps=tuple(sorted(set(eps))),
-        accuracy=tuple(float(a) for a in result.robust_accuracy.tolist()),
-        clean_accuracy=result.clean_accuracy,
-        n=len(subset),
+        eps=eps,
+        accuracy=tuple(float((first > k).double().mean()) for k in range(len(eps))),
+        clean_accuracy=float((first >= 0).double().mean()),  # float64 like the robust ones
+        n=len(first),
         seconds=seconds,
-        first_fooled=tuple(int(i) for i in result.first_fooled.tolist()),
+        first_fooled=tuple(int(i) for i in first.tolist()),
+        unit=unit,
     )
 
 
@@ -312,7 +378,7 @@ def write_curve(
     written = [out / "curve.csv", out / "curve.json"]
     with open(written[0], "w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["eps_pixels", "robust_accuracy"])
+        writer.writerow([_eps_column(curve.unit), "robust_accuracy"])
         writer.writerow([0, f"{curve.clean_accuracy:.6f}"])
         for e, a in zip(curve.eps, curve.accuracy, strict=True):
             writer.writerow([f"{e:g}", f"{a:.6f}"])
@@ -326,8 +392,14 @@ def write_curve(
             [(curve.label, (0.0, *curve.eps), (curve.clean_accuracy, *curve.accuracy))],
             written[-1],
             title=f"{curve.settings.attack}, n={curve.n}",
+            unit="pixel units, 0–255" if curve.unit.startswith("pixel") else curve.unit,
         )
     return written
+
+
+def _eps_column(unit: str) -> str:
+    """CSV header of the radius column: ``eps_pixels`` for MNIST, else ``eps_<unit>``."""
+    return "eps_pixels" if unit.startswith("pixel") else "eps_" + "_".join(unit.split())
 
 
 def format_table(curves: list[RobustnessCurve], *, eps: tuple[float, ...]) -> str:
@@ -356,13 +428,18 @@ def format_checks(checks: list[Check]) -> str:
 
 __all__ = [
     "ATTACKS",
+    "DEFAULT_EPS",
     "AttackSettings",
     "Check",
     "RobustnessCurve",
+    "curve_from_first_fooled",
     "format_checks",
+    "default_alpha",
+    "default_eps",
     "format_table",
     "parse_epsilons",
     "robustness_curve",
     "sanity_checks",
+    "to_model_units",
     "write_curve",
 ]

@@ -172,6 +172,7 @@ def top_curvature(
     max_iter: int = 30,
     tol: float = 1e-6,
     generator: torch.Generator | None = None,
+    start: Tensor | None = None,
 ) -> TopCurvature:
     """v = λ_max(M) and its eigenvector for every input, M = ∇²ₓ(f_other − f_pred) (E21).
 
@@ -187,6 +188,8 @@ def top_curvature(
         max_iter: at most this many HVPs per input (plus one for the residual).
         tol: stop a sample when ‖Mu − θu‖ ≤ tol·|θ|.
         generator: random start vectors; may live on any device.
+        start: ``(B, T, F)`` start vectors to use instead of drawing them (e.g. drawn per
+            input from its own seed, so a result does not depend on the batch).
 
     Returns:
         :class:`TopCurvature`, detached, in ``x``'s dtype and device.
@@ -202,7 +205,13 @@ def top_curvature(
     def matvec(v: Tensor) -> Tensor:
         return operator(v.reshape(shape)).reshape(batch, steps * feats)
 
-    v0 = randn_like(x, generator, (batch, steps * feats))
+    if start is not None and start.shape != shape:
+        raise ValueError(f"start must have the shape of x {tuple(shape)}, got {tuple(start.shape)}")
+    v0 = (
+        randn_like(x, generator, (batch, steps * feats))
+        if start is None
+        else start.to(x).reshape(batch, steps * feats)
+    )
     result = lanczos(matvec, v0, max_iter=max_iter, tol=tol)
     return TopCurvature(
         value=result.value,

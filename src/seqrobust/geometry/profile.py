@@ -45,6 +45,7 @@ def time_step_profile(
     other: Tensor,
     max_iter: int = 20,
     generator: torch.Generator | None = None,
+    start: Tensor | None = None,
 ) -> TimeStepProfile:
     """Gradient norm and top block curvature of every time step of every input.
 
@@ -62,6 +63,7 @@ def time_step_profile(
         other: ``(B,)`` class k′ (fixed).
         max_iter: Lanczos steps per block when F > max_iter.
         generator: Lanczos start vectors (only used when F > max_iter).
+        start: ``(B, T, F)`` start vectors (one per block) to use instead of drawing them.
 
     Returns:
         :class:`TimeStepProfile`, detached.
@@ -90,7 +92,14 @@ def time_step_profile(
         def matvec(v: Tensor) -> Tensor:
             return block(v.reshape(batch, steps, feats)).reshape(batch * steps, feats)
 
-        v0 = randn_like(x, generator, (batch * steps, feats))
+        if start is not None and start.shape != x.shape:
+            raise ValueError(f"start must have the shape of x {tuple(x.shape)}, got "
+                             f"{tuple(start.shape)}")
+        v0 = (
+            randn_like(x, generator, (batch * steps, feats))
+            if start is None
+            else start.to(x).reshape(batch * steps, feats)
+        )
         result = lanczos(matvec, v0, max_iter=max_iter, tol=1e-6)
         top = result.value.reshape(batch, steps)
         residual = result.residual.reshape(batch, steps)

@@ -78,7 +78,7 @@ def plot_time_steps(
     grad = np.stack([v for k, v in profile.items() if k.startswith("grad_")], axis=1)
     curv = np.stack([v for k, v in profile.items() if k.startswith("curv_")], axis=1)
     order = np.argsort(rows["measured"], kind="stable")
-    have_curv: NDArray[np.bool_] = np.asarray(np.isfinite(curv).all(axis=1))
+    have_curv: NDArray[np.bool_] = np.asarray(np.isfinite(curv).any(axis=1))
     panels = [("|J_t| (runner-up margin)", grad[order], "viridis")]
     if have_curv.any():
         sub = order[have_curv[order]]
@@ -90,8 +90,10 @@ def plot_time_steps(
         fig.colorbar(im, ax=ax)
         ax.set_title(title, fontsize=9)
         ax.set_ylabel("input (sorted by measured distance)")
-        axes[1][col].plot(np.nanmean(data, axis=0), color="k")
-        axes[1][col].set_xlabel("time step (row of the image)")
+        count = np.isfinite(data).sum(axis=0)
+        mean = np.where(np.isfinite(data), data, 0.0).sum(axis=0) / np.maximum(count, 1)
+        axes[1][col].plot(np.where(count > 0, mean, np.nan), color="k")
+        axes[1][col].set_xlabel("time step (padded steps blank)")
         axes[1][col].set_ylabel("mean over inputs")
     fig.tight_layout()
     fig.savefig(path, dpi=130)

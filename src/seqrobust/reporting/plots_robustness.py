@@ -1,4 +1,4 @@
-"""Robustness curves: accuracy (%) against the attack radius ε in pixel units (Figure 7).
+"""Robustness curves: accuracy (%) against the attack radius ε (pixel units for Figure 7).
 
 Takes plain sequences (no records from higher layers); matplotlib runs with the Agg backend.
 """
@@ -23,6 +23,7 @@ def plot_accuracy_vs_eps(
     *,
     title: str | None = None,
     points: Sequence[Line] = (),
+    unit: str = "pixel units, 0–255",
 ) -> None:
     """One line per model, optional markers (e.g. APGD/Square checks at a few ε).
 
@@ -31,6 +32,7 @@ def plot_accuracy_vs_eps(
         path: image file to write (format from the suffix).
         title: figure title.
         points: ``(label, eps, accuracy)`` marker series drawn without lines.
+        unit: the unit of ε, for the axis label.
     """
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     for i, (label, eps, acc) in enumerate(lines):
@@ -39,7 +41,7 @@ def plot_accuracy_vs_eps(
     for j, (label, eps, acc) in enumerate(points):
         ax.plot(list(eps), [100 * a for a in acc], ls="none", marker="xv^sd+"[j % 6], ms=7,
                 color="0.2", label=label)
-    ax.set_xlabel("ε (pixel units, 0–255)")
+    ax.set_xlabel(f"ε ({unit})")
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(-2, 102)
     ax.grid(alpha=0.3)
