@@ -16,7 +16,8 @@ _D = AnalyzeConfig()
 def analyze_cmd(
     run: Annotated[Path, typer.Argument(help="Run folder (from `seqrobust train`).")],
     n: Annotated[int, typer.Option(help="First N inputs of the split.")] = _D.n,
-    out: Annotated[Optional[Path], typer.Option(help="Output folder [RUN/analyze].")] = None,  # noqa: UP045
+    out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="Output folder (default RUN/analyze).")] = None,
     batch_size: Annotated[int, typer.Option(help="Inputs per chunk.")] = _D.batch_size,
     lanczos_iters: Annotated[int, typer.Option(help="Lanczos steps (HVPs).")] = _D.lanczos_iters,
     competitors: Annotated[str, typer.Option(help="all | runner-up")] = _D.competitors,
@@ -24,7 +25,7 @@ def analyze_cmd(
     profile_n: Annotated[int, typer.Option(help="Inputs with per-step curvature.")] = _D.profile_n,
     split: Annotated[str, typer.Option(help="test | train")] = _D.split,
     dataset: Annotated[
-        Optional[str], typer.Option(help="Dataset to evaluate on [the run's].")  # noqa: UP045
+        Optional[str], typer.Option(help="Dataset to evaluate on (default: the run's).")  # noqa: UP045
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the Lanczos start vectors.")] = _D.seed,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N")] = _D.device,

@@ -31,10 +31,11 @@ def attack_cmd(
         help="ε in the data's unit (pixels 0-255 for MNIST, training std for aeon sets): "
         "1:30, 1:30:2 or 2,4,8 [MNIST 1:30, else 0.05:0.5:0.05].")] = None,
     alpha: Annotated[Optional[float], typer.Option(  # noqa: UP045
-        help="PGD step in the data's unit [MNIST 2, else max(eps)/15].")] = None,
+        help="PGD step in the data's unit (default: MNIST 2, else max(eps)/15).")] = None,
     steps: Annotated[int, typer.Option(help="Iterations (PGD, APGD).")] = 30,
     n: Annotated[int, typer.Option(help="First N test inputs.")] = 10000,
-    out: Annotated[Optional[Path], typer.Option(help="Output folder [RUN/attacks/ATTACK].")] = None,  # noqa: UP045
+    out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="Output folder (default RUN/attacks/ATTACK).")] = None,
     restarts: Annotated[int, typer.Option(help="Random restarts.")] = 1,
     random_start: Annotated[bool, typer.Option("--random-start/--no-random-start",
                                                help="PGD random start.")] = True,
@@ -43,7 +44,7 @@ def attack_cmd(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N")] = "auto",
     dataset: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        help="Dataset to attack [the run's].")] = None,
+        help="Dataset to attack (default: the run's).")] = None,
     shard: Annotated[Optional[str], typer.Option(  # noqa: UP045
         help="Run only part I/N (0-based: the blocks of --batch-size inputs numbered I mod "
         "N); then `seqrobust merge attack OUT`.")] = None,
@@ -92,7 +93,8 @@ def attack_cmd(
 
 def figure7_cmd(
     quick: Annotated[bool, typer.Option("--quick", help="Small version (minutes on CPU).")] = False,
-    out: Annotated[Optional[Path], typer.Option(help="Output folder [runs/figure7].")] = None,  # noqa: UP045
+    out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="Output folder (default runs/figure7).")] = None,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N")] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
 ) -> None:

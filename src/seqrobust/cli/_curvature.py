@@ -26,7 +26,8 @@ def curvature_cmd(
     batch_size: Annotated[int, typer.Option(help="Inputs per batch.")] = 100,
     seed: Annotated[int, typer.Option(help="Probe seed.")] = 0,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
-    out: Annotated[Optional[Path], typer.Option(help="Also write the JSON here.")] = None,  # noqa: UP045
+    out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="Also write the JSON here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Mean, standard error and median of R(x) over test inputs, and the clean accuracy (JSON).

@@ -13,9 +13,9 @@ from seqrobust.cli._attack import _reproduce_group
 def datasets_cmd(
     quick: Annotated[bool, typer.Option("--quick", help="Small version (minutes on CPU).")] = False,
     out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
-        help="Output folder [runs/datasets, or runs/datasets-quick].")] = None,
+        help="Output folder (default runs/datasets, or runs/datasets-quick).")] = None,
     dataset: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
-        "--dataset", help="Only these datasets (repeat it) [the four of the table].")] = None,
+        "--dataset", help="Only these datasets, repeatable (default: all four).")] = None,
     device: Annotated[str, typer.Option(help="cpu | cuda | cuda:N")] = "cpu",
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:

@@ -55,7 +55,7 @@ def noise_cmd(
     ] = False,
     out: Annotated[Optional[Path], typer.Option("--out", help="Output folder.")] = None,  # noqa: UP045
     dataset: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        help="Dataset to evaluate on [the run's].")] = None,
+        help="Dataset to evaluate on (default: the run's).")] = None,
     shard: Annotated[Optional[str], typer.Option(  # noqa: UP045
         help="Run only part I/N of the inputs (0-based; i = I mod N); then `seqrobust merge "
         "noise OUT`.")] = None,

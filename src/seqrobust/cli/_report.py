@@ -12,7 +12,8 @@ from seqrobust.experiments.report import build_report
 
 def report_cmd(
     runs: Annotated[list[Path], typer.Argument(help="One or more run folders.")],
-    out: Annotated[Optional[Path], typer.Option(help="HTML path [RUN/report.html].")] = None,  # noqa: UP045
+    out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="HTML path (default RUN/report.html).")] = None,
     gallery: Annotated[int, typer.Option(help="Inputs in the adversarial gallery.")] = 3,
 ) -> None:
     """Everything known about one or more runs, as one HTML file that opens from disk."""
