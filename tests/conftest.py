@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
+
+from seqrobust.cli import main
 
 
 @pytest.fixture(autouse=True)
@@ -18,3 +22,14 @@ def _isolated_cache(
     """Tests never touch the user's cache or an ambient data folder."""
     monkeypatch.setenv("SEQROBUST_CACHE", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("SEQROBUST_DATA", raising=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 1-epoch, hidden-8 RNN trained on 300 MNIST-subset images (50 test inputs): a real run
+    folder for command tests. Read-only: tests write their outputs elsewhere."""
+    out = tmp_path_factory.mktemp("runs") / "tiny"
+    args = ["train", "--dataset", "mnist-subset", "--epochs", "1", "--hidden", "8"]
+    args += ["--train-limit", "300", "--test-limit", "50", "--out", str(out), "--quiet"]
+    assert main(args) == 0
+    return out

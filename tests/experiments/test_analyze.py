@@ -68,14 +68,6 @@ def test_bound_columns_bracket_exact_multiclass_distance() -> None:
             assert float(moved[p] - moved[k]) == pytest.approx(0.0, abs=1e-8)
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("runs") / "tiny"
-    args = ["train", "--dataset", "mnist-subset", "--epochs", "1", "--hidden", "8"]
-    args += ["--train-limit", "300", "--test-limit", "20", "--out", str(out), "--quiet"]
-    assert main(args) == 0
-    return out
-
 
 def _rows(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(path.read_text().splitlines()))

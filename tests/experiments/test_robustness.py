@@ -85,14 +85,6 @@ def test_curve_record_head_and_checks_on_a_model():
         replace(curve, first_fooled=()).head(5)
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "tiny"
-    code = main(["train", "--dataset", "mnist-subset", "--epochs", "1", "--hidden", "8",
-                 "--train-limit", "300", "--test-limit", "50", "--out", str(out), "--quiet"])
-    assert code == 0
-    return out
-
 
 def test_attack_command_writes_curve(tiny_run, tmp_path, capsys):
     out = tmp_path / "pgd"

@@ -17,15 +17,6 @@ from seqrobust.experiments.shards import Shard, shard_indices
 from seqrobust.training import load_model
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("runs") / "tiny"
-    args = ["train", "--dataset", "mnist-subset", "--epochs", "1", "--hidden", "8"]
-    args += ["--train-limit", "300", "--test-limit", "20", "--out", str(out), "--quiet"]
-    assert main(args) == 0
-    return out
-
-
 def _shards(args: list[str], count: int) -> None:
     for i in range(count):
         assert main([*args, "--shard", f"{i}/{count}"]) == 0, i
