@@ -242,7 +242,7 @@ def claim_lines(
         return []
     lines = ["## The poster's claim: Hessian regularisation above plain and Jacobian at every ε",
              "", "Differences in robust accuracy (points) on the same inputs, ± paired standard "
-             "error; `yes` where the Hessian model is ahead by more than 2 s.e.", ""]
+             "error; `(not ahead)` where the Hessian model is not ahead by more than 2 s.e.", ""]
 
     def verdict(rows: list[tuple[float, float, float]]) -> tuple[str, list[str]]:
         table = []
