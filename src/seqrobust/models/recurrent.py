@@ -195,9 +195,13 @@ def _scan(
     h = projected.new_zeros(batch, hidden)
     c = h
     outputs = []
+    # one unbind node for all steps: slicing projected[:, t] per step would make every step's
+    # backward scatter into a full (B, T, gates) zero tensor, O(T^2) time and, under
+    # create_graph, O(T^2) memory (gigabytes per input at T = 784)
+    inputs = projected.unbind(1)
     for t in range(steps):
         h_prev, c_prev = h, c
-        gx = projected[:, t]
+        gx = inputs[t]
         gh = F.linear(h, w_hh, b_hh)
         if cell == "rnn":
             h = torch.tanh(gx + gh)
