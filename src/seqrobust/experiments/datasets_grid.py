@@ -40,7 +40,7 @@ from seqrobust.experiments.analyze import AnalyzeConfig, run_analyze
 from seqrobust.experiments.analyze_summary import read_table
 from seqrobust.experiments.robustness import AttackSettings, RobustnessCurve, robustness_curve
 from seqrobust.experiments.run_data import load_run_data
-from seqrobust.training import TrainConfig, accuracy, train
+from seqrobust.training import TrainConfig, accuracy, ensure_trained
 
 DATASETS = ("JapaneseVowels", "BasicMotions", "GunPoint", "ItalyPowerDemand")
 MODES = ("plain", "jacobian", "hessian")
@@ -121,17 +121,13 @@ def trained_run(cfg: TrainConfig, folder: Path, *, progress: bool = False) -> di
         ValueError: if ``folder`` holds a run with another configuration.
     """
     cache = folder / "grid.json"
-    if (folder / "config.json").exists() and TrainConfig.load(folder / "config.json") != cfg:
-        raise ValueError(f"{folder} holds a run with another config; choose another --out")
+    fresh = not (folder / "config.json").exists()
+    started = time.process_time()
+    ensure_trained(cfg, folder, progress=progress)  # checks a saved config, trains or resumes
+    cpu = time.process_time() - started if fresh else math.nan
     if cache.exists():
         record: dict[str, Any] = json.loads(cache.read_text())
         return record
-    cpu = math.nan
-    if not (folder / "model.json").exists():
-        resume = (folder / "config.json").exists()
-        started = time.process_time()
-        train(cfg, folder, resume=resume, progress=progress)
-        cpu = math.nan if resume else time.process_time() - started
     meta = json.loads((folder / "model.json").read_text()).get("meta", {})
     model, _, data = load_run_data(folder, split="train")
     record = {

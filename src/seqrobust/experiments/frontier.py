@@ -38,6 +38,7 @@ from seqrobust.data.registry import load_dataset
 from seqrobust.experiments.frontier_eval import curvature_summary, curve_area, worst_case_accuracy
 from seqrobust.experiments.frontier_table import FrontierRow
 from seqrobust.experiments.robustness import AttackSettings, RobustnessCurve, robustness_curve
+from seqrobust.experiments.shards import write_json_atomic
 from seqrobust.training import TrainConfig, accuracy, ensure_trained, load_model
 from seqrobust.training.run import resolve_device
 
@@ -182,10 +183,7 @@ def _cached(path: Path, key: dict[str, Any], compute: Callable[[], Any]) -> Any:
         if record.get("key") == key:
             return record["value"]
     value = compute()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({"key": key, "value": value}) + "\n")
-    tmp.replace(path)
+    write_json_atomic(path, {"key": key, "value": value})
     return value
 
 
