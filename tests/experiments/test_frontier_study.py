@@ -121,7 +121,7 @@ def test_killed_study_resumes_without_retraining(
     assert _table(tmp_path) == _table(reference)
 
     # a different recipe in the same folder is refused, not mixed in
-    with pytest.raises(ValueError, match="another config"):
+    with pytest.raises(ValueError, match="another recipe"):
         run_frontier(replace(TINY, epochs=2), tmp_path, device="cpu", progress=False)
 
 
@@ -150,3 +150,61 @@ def test_cli_reproduce_frontier(reference: Path, monkeypatch: pytest.MonkeyPatch
     assert main(["reproduce", "frontier", "--quick", "--out", str(reference), "--quiet",
                  "--device", "tpu"]) == 2
     assert "unknown device 'tpu'" in capsys.readouterr().err
+
+
+def _forbid_training(monkeypatch: pytest.MonkeyPatch) -> None:
+    def forbidden(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("trained or evaluated a model that has a record")
+
+    for name in ("ensure_trained", "robustness_curve", "curvature_summary", "accuracy"):
+        monkeypatch.setattr(frontier, name, forbidden)
+
+
+def test_records_alone_resume_on_a_fresh_machine(
+    reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import shutil
+
+    records = reference / "records"
+    names = [run_name(m, lam, s) for m, lam, s in TINY.models()]
+    assert sorted(p.stem for p in records.glob("*.json")) == sorted(names)
+    record = frontier.read_record(records / "plain-s0.json")
+    assert record is not None and len(record["weights_sha256"]) == 64
+    assert record["cpu_seconds"] > 0 and "device" not in record["train"]
+    # a fresh machine: only the committed records, no run folders, no caches
+    shutil.copytree(records, tmp_path / "committed")
+    _forbid_training(monkeypatch)
+    run_frontier(TINY, tmp_path / "out", device="cpu", progress=False,
+                 records=tmp_path / "committed")
+    assert _table(tmp_path / "out") == _table(reference)
+    assert not (tmp_path / "out" / "runs").exists()
+    # a record of another recipe is refused, naming the field
+    with pytest.raises(ValueError, match="another recipe.*epochs"):
+        run_frontier(replace(TINY, epochs=2), tmp_path / "out2", device="cpu",
+                     progress=False, records=tmp_path / "committed")
+    # a damaged record is named
+    (tmp_path / "committed" / "plain-s0.json").write_text("{not json")
+    with pytest.raises(ValueError, match="plain-s0.json: not a valid record"):
+        run_frontier(TINY, tmp_path / "out", device="cpu", progress=False,
+                     records=tmp_path / "committed")
+
+
+def test_shards_fill_one_records_folder(reference: Path, tmp_path: Path):
+    from seqrobust.experiments.shards import Shard
+
+    run_frontier(TINY, tmp_path, device="cpu", progress=False, shard=Shard(1, 2))
+    text = (tmp_path / "frontier.md").read_text()
+    names = [run_name(m, lam, s) for m, lam, s in TINY.models()]
+    # shard 1/2 holds models 1, 3, 5: no plain model of seed 0 yet, but plain-s1 (index 3)
+    assert sorted(p.stem for p in (tmp_path / "records").glob("*.json")) == sorted(names[1::2])
+    assert f"**Interim: 3 of {len(names)} models finished**" in text
+    run_frontier(TINY, tmp_path, device="cpu", progress=False, shard=Shard(0, 2))
+    assert "Interim" not in (tmp_path / "frontier.md").read_text()
+    assert _table(tmp_path) == _table(reference)
+
+
+def test_two_workers_give_the_same_table(reference: Path, tmp_path: Path):
+    run_frontier(TINY, tmp_path, device="cpu", progress=False, workers=2)
+    assert _table(tmp_path) == _table(reference)
+    with pytest.raises(ValueError, match="workers must be a positive integer"):
+        run_frontier(TINY, tmp_path, device="cpu", progress=False, workers=0)

@@ -17,17 +17,29 @@ def frontier_cmd(
         typer.Option(help="Output folder (default runs/frontier, runs/frontier-quick)."),
     ] = None,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N")] = "auto",
+    records: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Per-model records (default OUT/records); the committed study uses "
+                          "docs/results/frontier/records."),
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Models trained at a time (processes).")] = 1,
+    shard: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="I/N: train only every N-th model from the I-th (0-based), e.g. one array job.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
 ) -> None:
     """Train every mode over its λ grid and seeds, attack each model and judge the frontier.
 
-    Resumes: finished trainings and evaluations in OUT are reused, a killed training resumes.
+    Resumes: models with a record in RECORDS are never retrained; finished trainings and
+    evaluations in OUT are reused, a killed training resumes from its checkpoint.
     """
     from seqrobust.experiments.frontier import FrontierConfig, run_frontier
+    from seqrobust.experiments.shards import parse_shard
 
     cfg = FrontierConfig.quick() if quick else FrontierConfig()
     folder = out if out is not None else Path("runs") / ("frontier-quick" if quick else "frontier")
-    report = run_frontier(cfg, folder, device=device, progress=not quiet)
+    report = run_frontier(cfg, folder, device=device, progress=not quiet, records=records,
+                          workers=workers, shard=parse_shard(shard))
     typer.echo(report.read_text().split("## All points")[0].rstrip())
     typer.echo(f"wrote {report}, {report.with_suffix('.csv')} and {report.with_suffix('.png')}")
 

@@ -122,15 +122,32 @@ def strength_lines(rows: Sequence[FrontierRow]) -> list[str]:
             f"{100 * gap:.2f} points ({r.method}, λ={r.lam:g}, seed {r.seed}, ε={e:g})."]
 
 
+def progress_lines(rows: Sequence[FrontierRow], pending: Sequence[str]) -> list[str]:
+    """The "interim" banner of a study that is not finished (empty when it is)."""
+    if not pending:
+        return []
+    total = len(rows) + len(pending)
+    shown = ", ".join(pending[:6]) + (f" and {len(pending) - 6} more" if len(pending) > 6 else "")
+    return [f"**Interim: {len(rows)} of {total} models finished** (pending: {shown}). The "
+            "verdict below uses only the finished models.", ""]
+
+
 def write_report(
-    cfg: FrontierConfig, out: Path, rows: Sequence[FrontierRow], notes: Sequence[str]
+    cfg: FrontierConfig, out: Path, rows: Sequence[FrontierRow], notes: Sequence[str],
+    *, pending: Sequence[str] = (),
 ) -> Path:
-    """Write ``frontier.csv``, ``frontier.png`` and ``frontier.md`` into ``out``."""
+    """Write ``frontier.csv``, ``frontier.png`` and ``frontier.md`` into ``out`` (``pending``:
+    models not finished yet; with no plain model finished only the CSV and the banner)."""
     from seqrobust.reporting.plots_frontier import FrontierSeries, plot_frontier
 
     out.mkdir(parents=True, exist_ok=True)
     key_eps = [e for e in cfg.key_eps if e in cfg.eps] or list(cfg.eps)
     write_csv(rows, out / "frontier.csv", key_eps=key_eps, check_eps=cfg.check_eps)
+    report = out / "frontier.md"
+    if not any(r.method == "plain" for r in rows):
+        report.write_text("\n".join(["# Clean accuracy vs robustness frontier", "",
+                                     *progress_lines(rows, pending)]))
+        return report
     points = aggregate(rows, headline_eps=cfg.headline_eps)
     plain = next(p for p in points if p.method == "plain")
 
@@ -170,6 +187,7 @@ def write_report(
         f"accuracy over [0, {max(cfg.eps):g}]; ‖H‖_F² and |J| on the first {cfg.curv_n} "
         "inputs. ε in pixel units (0–255). Mean ± standard error over seeds.",
         "",
+        *progress_lines(rows, pending),
         "![frontier](frontier.png)",
         "",
         "## Verdict",
@@ -205,9 +223,10 @@ def write_report(
         lines += ["", "## Notes", "", *[f"- {n}" for n in notes]]
     config = ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in asdict(cfg).items())
     lines += ["", "## Configuration", "", "```json", "{\n" + config + "\n}", "```", ""]
-    report = out / "frontier.md"
     report.write_text("\n".join(lines))
     return report
 
 
-__all__ = ["coverage_lines", "strength_lines", "verdict_lines", "write_report"]
+__all__ = [
+    "coverage_lines", "progress_lines", "strength_lines", "verdict_lines", "write_report",
+]
