@@ -254,9 +254,13 @@ def _evaluate(
     )
 
 
-def _train_key(tcfg: TrainConfig) -> dict[str, Any]:
-    """A model's identity: its training config without the device."""
-    return {k: v for k, v in json.loads(json.dumps(tcfg.to_json())).items() if k != "device"}
+def _train_key(tcfg: TrainConfig | dict[str, Any]) -> dict[str, Any]:
+    """A model's identity: its training config without the device. A recorded config (dict)
+    gets today's defaults for fields added since it was written, so records stay valid when
+    :class:`TrainConfig` grows a field whose default keeps the old behaviour."""
+    current = TrainConfig().to_json() if isinstance(tcfg, dict) else tcfg.to_json()
+    data = {**current, **tcfg} if isinstance(tcfg, dict) else current
+    return {k: v for k, v in json.loads(json.dumps(data)).items() if k != "device"}
 
 
 def _model_task(
@@ -277,7 +281,7 @@ def _model_task(
     path = records / f"{name}.json"
     record = read_record(path)
     if record is not None:
-        diff = differing(record["train"], train_key)
+        diff = differing(_train_key(record["train"]), train_key)
         if diff:
             raise ValueError(f"{path} holds a model of another recipe (differs in "
                              f"{', '.join(diff)}); use another --records folder")
@@ -311,7 +315,8 @@ def finished_rows(cfg: FrontierConfig, records: Path) -> dict[int, FrontierRow]:
     for i, (method, lam, seed) in enumerate(cfg.models()):
         record = read_record(records / f"{run_name(method, lam, seed)}.json")
         train_key = _train_key(cfg.train_config(method, lam, seed, "cpu"))
-        if record is not None and record["train"] == train_key and record["eval"] == eval_key:
+        if (record is not None and _train_key(record["train"]) == train_key
+                and record["eval"] == eval_key):
             rows[i] = record["row"]
     return rows
 
