@@ -37,7 +37,7 @@ from seqrobust.geometry import (
     neg_margin_hvp_operator,
     top_curvature,
 )
-from seqrobust.models import twice_differentiable
+from seqrobust.models import differentiable_forward
 from seqrobust.training import load_model
 
 
@@ -82,7 +82,7 @@ def main() -> None:
     torch.manual_seed(0)
     model, cfg = load_model(args.run)
     model = model.to(device).eval()
-    f = twice_differentiable(model)
+    f = differentiable_forward(model, functional=True)
     data = load_dataset(cfg.dataset, split="test", root=cfg.data_root, limit=args.n)
     x = data.inputs.to(device)
     m = margins(f, x)
@@ -90,7 +90,8 @@ def main() -> None:
     xd, pd, od = x[: args.n_dense], pred[: args.n_dense], other[: args.n_dense]
 
     model64 = load_model(args.run)[0].to(device).double().eval()
-    ref = _dense_top(twice_differentiable(model64), xd.double(), pd, od)  # (n_dense, D)
+    f64 = differentiable_forward(model64, functional=True)
+    ref = _dense_top(f64, xd.double(), pd, od)  # (n_dense, D)
     lmax, lmin = ref[:, -1], ref[:, 0]
 
     w = torch.randn_like(x)

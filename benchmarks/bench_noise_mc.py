@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from seqrobust.experiments.figure5 import goe
-from seqrobust.experiments.montecarlo import count_negative, quadratic_direction_stats
+from seqrobust.measure.montecarlo import count_negative, quadratic_direction_stats
+from seqrobust.studies.figure5 import goe
 
 
 def library(lam: np.ndarray, gamma: np.ndarray, rho: np.ndarray, n: int, seed: int) -> np.ndarray:

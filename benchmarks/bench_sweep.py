@@ -26,7 +26,7 @@ import torch
 
 from seqrobust.attacks import LinfPGD, sweep
 from seqrobust.data import load_dataset
-from seqrobust.experiments.robustness import parse_epsilons
+from seqrobust.runs.attack import parse_epsilons
 from seqrobust.training import load_model
 
 

@@ -34,7 +34,7 @@ def test_train_evaluate_smoke(tmp_path, capsys):
 def test_user_errors_are_one_line(tmp_path, capsys):
     assert main(["train", "--cell", "foo", "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: unknown cell 'foo'") and err.count("\n") == 1
+    assert err.startswith("error: unknown arch 'foo'") and err.count("\n") == 1
     assert main(["evaluate", str(tmp_path / "missing")]) == 2
     assert "not found" in capsys.readouterr().err
     assert main(["data", "fetch", "cifar"]) == 2

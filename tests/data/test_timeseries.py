@@ -3,13 +3,16 @@ import pytest
 import torch
 
 from seqrobust.data import load_dataset
+from seqrobust.data.dataset import padding_value
 from seqrobust.data.registry import available_datasets
-from seqrobust.data.timeseries import _load_split, standardization
-from seqrobust.models import RecurrentClassifier, bind_lengths, twice_differentiable
+from seqrobust.data.timeseries import _aeon_data_dir, _load_split, load_aeon, standardization
+from seqrobust.models import RecurrentClassifier, bind_lengths, differentiable_forward
 
 pytest.importorskip("aeon")
 
 EXPECTED = {  # name: (train N, test N, channels, classes, min length, max length)
+    "ArrowHead": (36, 175, 1, 3, 251, 251),
+    "OSULeaf": (200, 242, 1, 6, 427, 427),
     "JapaneseVowels": (270, 370, 12, 9, 7, 29),
     "BasicMotions": (40, 40, 6, 4, 100, 100),
     "GunPoint": (50, 150, 1, 2, 150, 150),
@@ -17,10 +20,12 @@ EXPECTED = {  # name: (train N, test N, channels, classes, min length, max lengt
 }
 
 
+@pytest.mark.parametrize("units", ["std", "raw"])
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_shapes_classes_lengths(name):
+def test_shapes_classes_lengths(name, units):
     n_train, n_test, channels, classes, lo, hi = EXPECTED[name]
-    train, test = load_dataset(name, split="train"), load_dataset(name, split="test")
+    train = load_dataset(name, split="train", units=units)
+    test = load_dataset(name, split="test", units=units)
     assert (len(train), len(test)) == (n_train, n_test)
     assert train.num_features == channels and train.num_classes == classes
     assert set(train.labels.tolist()) == set(range(classes))
@@ -28,6 +33,67 @@ def test_shapes_classes_lengths(name):
     assert int(lengths.min()) == lo and int(lengths.max()) == hi
     assert (train.lengths is None) == (lo == hi)
     assert train.bounds is None and train.eps_scale == 1.0
+
+
+def _aeon(name, split):
+    """The split exactly as aeon's own loader returns it: (series (channels, length), labels)."""
+    from aeon.datasets import load_classification
+
+    x, y = load_classification(name, split=split, extract_path=str(_aeon_data_dir()))
+    return [np.asarray(s) for s in x], np.asarray(y).astype(str)
+
+
+def _real_steps(data, i):
+    """Series ``i`` without its padding, as (channels, length)."""
+    return data.inputs[i, : int(data.mask[i].sum())].numpy().T
+
+
+@pytest.mark.parametrize("name", ["GunPoint", "JapaneseVowels"])
+def test_raw_units_are_aeons_values(name):
+    series, labels = _aeon(name, "test")
+    raw = load_dataset(name, split="test", units="raw")
+    std = load_dataset(name, split="test")
+    assert raw.name == f"{name}-test (raw)" and std.name == f"{name}-test"
+    assert (raw.bounds, raw.eps_scale, raw.eps_unit) == (None, 1.0, "raw units")
+    assert (std.bounds, std.eps_scale, std.eps_unit) == (None, 1.0, "training std")
+    classes = sorted(set(_aeon(name, "train")[1]), key=float)
+    assert raw.labels.tolist() == [classes.index(label) for label in labels]
+    assert std.labels.tolist() == raw.labels.tolist() and len(raw) == len(series)
+    for i, s in enumerate(series):
+        np.testing.assert_array_equal(_real_steps(raw, i), s.astype(np.float32))
+    expected_pad = {"GunPoint": None, "JapaneseVowels": 0.0}[name]  # zeros after short series
+    assert padding_value(raw) == expected_pad and padding_value(std) == expected_pad
+
+
+@pytest.mark.parametrize("name", ["GunPoint", "JapaneseVowels"])
+def test_std_units_are_raw_minus_train_mean_over_train_std(name):
+    train_series, _ = _aeon(name, "train")
+    flat = np.concatenate(train_series, axis=1)  # (channels, all real training steps)
+    mean, std = flat.mean(axis=1)[:, None], flat.std(axis=1)[:, None]
+    test_series, _ = _aeon(name, "test")
+    data = load_dataset(name, split="test")
+    for i, s in enumerate(test_series):
+        np.testing.assert_allclose(_real_steps(data, i), (s - mean) / std, rtol=1e-6, atol=1e-6)
+
+
+def test_ucr_raw_series_are_z_normalised_per_series():
+    raw = load_dataset("GunPoint", split="train", units="raw").inputs.double()[..., 0]
+    np.testing.assert_allclose(raw.mean(1).numpy(), 0.0, atol=1e-6)
+    np.testing.assert_allclose(raw.std(1).numpy(), 1.0, atol=1e-3)  # aeon ships n-1 z-scores
+    std = load_dataset("GunPoint", split="train").inputs.double()[..., 0]
+    assert float((std - raw).abs().max()) > 1e-3  # the two unit systems do differ
+
+
+def test_bad_units_and_limits():
+    with pytest.raises(ValueError, match="^unknown units 'z'; choose std or raw$"):
+        load_dataset("GunPoint", split="test", units="z")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="^unknown units 'z'; choose std or raw$"):
+        load_aeon("GunPoint", split="test", units="z")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="units='raw' applies to aeon datasets only"):
+        load_dataset("mnist-subset", split="test", units="raw")
+    with pytest.raises(ValueError, match="^limit must be positive, got 0$"):
+        load_aeon("GunPoint", split="test", limit=0)
+    assert len(load_dataset("GunPoint", split="test", units="raw", limit=3)) == 3
 
 
 def test_standardisation_fitted_on_train_only():
@@ -65,7 +131,7 @@ def test_padding_never_changes_logits_or_gradients(cell):
     for inputs in (x, junk, longer):
         for forward in (model.forward_fast, model.forward_twice_differentiable):
             torch.testing.assert_close(forward(inputs, lengths), reference, rtol=0, atol=1e-12)
-        f = twice_differentiable(bind_lengths(model, lengths))
+        f = differentiable_forward(bind_lengths(model, lengths), functional=True)
         probe = inputs.clone().requires_grad_(True)
         (grad,) = torch.autograd.grad(f(probe)[:, 1].sum(), probe, create_graph=True)
         pad = torch.arange(inputs.shape[1])[None, :] >= lengths[:, None]

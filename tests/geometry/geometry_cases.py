@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from seqrobust.geometry import dense_hessian_neg_margin, dense_logit_hessians, margins
-from seqrobust.models import RecurrentClassifier, twice_differentiable
+from seqrobust.models import RecurrentClassifier, differentiable_forward
 from seqrobust.types import ForwardFn
 
 CELLS = ("rnn", "lstm", "gru")
@@ -37,7 +37,7 @@ def tiny_case(cell: str, seed: int = 0) -> Case:
         )
         model = model.double().eval()
         x = torch.randn(BATCH, STEPS, FEATURES, dtype=torch.float64)
-    f = twice_differentiable(model)
+    f = differentiable_forward(model, functional=True)
     m = margins(f, x)
     return Case(cell=cell, f=f, x=x, pred=m.pred, other=m.runner_up)
 

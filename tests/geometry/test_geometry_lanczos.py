@@ -135,7 +135,7 @@ def test_top_curvature_on_trained_mnist_rnn() -> None:
 
     from seqrobust.data import load_dataset
     from seqrobust.geometry import dense_hessian_neg_margin, margins
-    from seqrobust.models import RecurrentClassifier, twice_differentiable
+    from seqrobust.models import RecurrentClassifier, differentiable_forward
     from seqrobust.training import load_checkpoint
 
     run = Path(__file__).resolve().parents[2] / "runs" / "rnn-default"
@@ -144,7 +144,7 @@ def test_top_curvature_on_trained_mnist_rnn() -> None:
     config = json.loads((run / "model.json").read_text())["meta"]["model"]
     model = RecurrentClassifier(**config)
     load_checkpoint(run / "model", model=model)
-    f = twice_differentiable(model.double().eval())
+    f = differentiable_forward(model.double().eval(), functional=True)
     x = load_dataset("mnist-subset", split="test", limit=3).inputs.double()  # no cache in tests
     m = margins(f, x)
     dense = dense_hessian_neg_margin(f, x, pred=m.pred, other=m.runner_up)

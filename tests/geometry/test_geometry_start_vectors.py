@@ -6,13 +6,13 @@ import pytest
 import torch
 
 from seqrobust.geometry import margins, time_step_profile, top_curvature
-from seqrobust.models import RecurrentClassifier, twice_differentiable
+from seqrobust.models import RecurrentClassifier, differentiable_forward
 
 
 def _case():
     torch.manual_seed(3)
     model = RecurrentClassifier(input_size=3, num_classes=4, hidden_size=5).double().eval()
-    f = twice_differentiable(model)
+    f = differentiable_forward(model, functional=True)
     x = torch.randn(3, 4, 3, dtype=torch.float64)
     m = margins(f, x)
     return f, x, m.pred, m.runner_up

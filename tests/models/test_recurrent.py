@@ -4,7 +4,7 @@ from torch import nn
 from torch.autograd import gradcheck, gradgradcheck
 from torch.func import hessian, vmap
 
-from seqrobust.models import CELLS, RecurrentClassifier, twice_differentiable
+from seqrobust.models import CELLS, RecurrentClassifier, differentiable_forward
 
 
 def _tiny(cell, dtype=torch.float64, **kw):
@@ -88,12 +88,19 @@ def test_twice_differentiable_generic_module():
             return self.head(self.lstm(x)[0][:, -1])
 
     model = UserModel().double().eval()
-    f = twice_differentiable(model)
+    f = differentiable_forward(model, functional=True)
     x = torch.randn(2, 4, 3, dtype=torch.float64, requires_grad=True)
     torch.testing.assert_close(f(x), model(x))
     assert gradgradcheck(f, (x,))
     own = _tiny("rnn")
-    assert twice_differentiable(own) == own.forward_twice_differentiable
+    x1 = torch.randn(2, 4, own.input_size, dtype=torch.float64)
+
+    def no_fast(*args: object) -> None:
+        raise AssertionError("the functional path must not take the fast kernels")
+
+    own.forward_fast = no_fast  # type: ignore[method-assign]
+    out = differentiable_forward(own, functional=True)(x1)
+    torch.testing.assert_close(out, own.forward_twice_differentiable(x1))
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ def _train(lam: float, x: torch.Tensor, y: torch.Tensor) -> RecurrentClassifier:
         for idx in batch_indices(len(x), 32, generator=torch.Generator().manual_seed(epoch)):
             train_step(
                 model, x[idx], y[idx], opt, lam=lam, clip=1.0, penalty_inputs=16,
-                penalty=(lambda m, xb, yb, g: reg(m, xb, yb, generator=g)) if lam else None,
+                penalty=reg if lam else None,
                 generator=torch.Generator().manual_seed(step),
             )
             step += 1

@@ -56,3 +56,33 @@ def test_corrupt_and_mismatched_checkpoints(tmp_path):
         load_checkpoint(
             tmp_path / "c", model=model, optimizer=torch.optim.SGD(model.parameters(), lr=1)
         )
+
+
+def test_pair_from_two_saves_is_refused(tmp_path):
+    model = _model()
+    save_checkpoint(tmp_path / "c", model=model, meta={"step": 1})
+    first = (tmp_path / "c.json").read_text()
+    with torch.no_grad():
+        model.head.bias.add_(1.0)
+    save_checkpoint(tmp_path / "c", model=model, meta={"step": 2})
+    (tmp_path / "c.json").write_text(first)  # the new weights with the old record
+    with pytest.raises(ValueError, match=r"c\.json: sha256 does not match c\.safetensors"):
+        load_checkpoint(tmp_path / "c", model=_model())
+
+
+def test_non_finite_weights_are_never_saved(tmp_path):
+    model = _model()
+    with torch.no_grad():
+        model.head.weight[0, 0] = float("nan")
+    with pytest.raises(ValueError, match=r"refusing to save non-finite weights \(head.weight\)"):
+        save_checkpoint(tmp_path / "c", model=model)
+    assert not list(tmp_path.iterdir())
+
+
+def test_json_is_strict_and_names_the_digest(tmp_path):
+    save_checkpoint(tmp_path / "c", model=_model(), meta={"acc": 0.5})
+    record = json.loads((tmp_path / "c.json").read_text())
+    assert set(record) == {"format", "meta", "sha256"} and len(record["sha256"]) == 64
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        save_checkpoint(tmp_path / "d", model=_model(), meta={"acc": float("nan")})
+    assert not list(tmp_path.glob("d.*"))

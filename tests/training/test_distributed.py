@@ -30,6 +30,7 @@ import torch.multiprocessing as mp
 from safetensors.torch import load_file, save_file
 
 from seqrobust.models import RecurrentClassifier
+from seqrobust.models.classifier import Classifier
 from seqrobust.training import TrainConfig, train
 from seqrobust.training.checkpoint import load_file_tensors
 from seqrobust.training.distributed import setup, teardown
@@ -54,12 +55,10 @@ def _join(rank: int, store: str) -> None:
     )
 
 
-def _input_grad_penalty(model, x, y, generator):
+def _input_grad_penalty(forward, x, y, *, generator):
     """‖∇ₓ CE‖², a second-order term through the input gradient."""
     x = x.detach().requires_grad_(True)
-    loss = torch.nn.functional.cross_entropy(
-        model.forward_twice_differentiable(x), y, reduction="sum"
-    )
+    loss = torch.nn.functional.cross_entropy(forward(x), y, reduction="sum")
     (grad,) = torch.autograd.grad(loss, x, create_graph=True)
     return grad.square().sum(dim=(1, 2)).mean()
 
@@ -78,7 +77,7 @@ def _grad_worker(rank: int, store: str, out: str) -> None:
     for lam in LAMS:
         model, x, y = _problem()
         objective = torch.nn.parallel.DistributedDataParallel(
-            StepLoss(model, penalty=_input_grad_penalty, lam=lam)
+            StepLoss(Classifier(model, takes_lengths=False), penalty=_input_grad_penalty, lam=lam)
         )
         index = ddp.shard(torch.arange(len(x)))  # 4 and 3 inputs: uneven shards
         total, *_ = objective(x[index], y[index], None, None)
@@ -94,7 +93,9 @@ def test_two_process_gradients_equal_single_process(tmp_path):
     mp.spawn(_grad_worker, args=(str(tmp_path / "store"), out), nprocs=WORLD, join=True)
     for lam in LAMS:
         model, x, y = _problem()
-        total, *_ = StepLoss(model, penalty=_input_grad_penalty, lam=lam)(x, y, None, None)
+        objective = StepLoss(Classifier(model, takes_lengths=False), penalty=_input_grad_penalty,
+                             lam=lam)
+        total, *_ = objective(x, y, None, None)
         total.backward()
         ddp_grads = load_file(f"{out}.{lam}")
         for name, param in model.named_parameters():

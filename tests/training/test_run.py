@@ -1,10 +1,33 @@
+"""Run folders: kill and resume (at every write point), old folders, finished runs, locks and
+non-finite losses."""
+
+from __future__ import annotations
+
+import itertools
 import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import torch
+from training_cases import (
+    DATA,
+    OLD_CONFIG,
+    OLD_DIGEST,
+    OLD_TEST_ACCURACY,
+    SMALL,
+    metrics_without_time,
+    weights_digest,
+)
 
-from seqrobust.training import TrainConfig, load_model, train
+import seqrobust.training.run as run_module
+from seqrobust import _safeio
+from seqrobust.training import NonFiniteLoss, TrainConfig, ensure_trained, load_model, train
 from seqrobust.training.checkpoint import load_file_tensors
+from seqrobust.training.lock import run_lock
 
 TINY = dict(
     dataset="mnist-subset",
@@ -18,6 +41,19 @@ TINY = dict(
     dropout=0.1,
     layers=2,
 )
+class Killed(BaseException):
+    """A simulated kill (not an Exception: nothing may catch it)."""
+
+
+def _kill_at(point: int) -> Callable[[str], None]:
+    """A fault hook that kills at its ``point``-th call (0-based)."""
+    calls = itertools.count()
+
+    def kill(label: str) -> None:
+        if next(calls) == point:
+            raise Killed(label)
+
+    return kill
 
 
 def test_kill_and_resume_gives_identical_weights(tmp_path):
@@ -33,16 +69,91 @@ def test_kill_and_resume_gives_identical_weights(tmp_path):
     assert a.keys() == b.keys()
     for key in a:
         assert torch.equal(a[key], b[key]), key
-    steps = [
-        json.loads(line)["step"]
-        for line in (tmp_path / "killed" / "metrics.jsonl").read_text().splitlines()
-    ]
-    assert steps == sorted(steps) and steps[-1] == 12
-    full_steps = [
-        json.loads(line)["step"]
-        for line in (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()
-    ]
-    assert steps == full_steps
+    assert metrics_without_time(tmp_path / "killed") == metrics_without_time(tmp_path / "full")
+    assert sorted(p.name for p in (tmp_path / "killed" / "ckpt").iterdir()) == [
+        "last.json", "step-00000012.safetensors"]
+
+
+def test_a_kill_at_any_write_point_resumes_to_identical_weights(tmp_path, monkeypatch):
+    """Kill (raise) at each of the run's write/fsync/rename/remove points in turn, then
+    resume as the studies do (:func:`ensure_trained`): the same weights, metrics and test
+    accuracy as an uninterrupted run, every time."""
+    monkeypatch.setattr(os, "fsync", lambda fd: None)  # in-process kills: durability moot
+    reference = train(SMALL, tmp_path / "reference", progress=False)
+    labels: list[str] = []
+    monkeypatch.setattr(_safeio, "FAULT_HOOK", labels.append)
+    train(SMALL, tmp_path / "count", progress=False)
+    assert len(labels) == 60 and labels[-1] == "model.json: fsync-dir"
+    for point, label in enumerate(labels):
+        run = tmp_path / f"kill{point}"
+        monkeypatch.setattr(_safeio, "FAULT_HOOK", _kill_at(point))
+        with pytest.raises(Killed, match=label):
+            train(SMALL, run, progress=False)
+        monkeypatch.setattr(_safeio, "FAULT_HOOK", _safeio._no_fault)
+        ensure_trained(SMALL, run)
+        assert weights_digest(run) == weights_digest(tmp_path / "reference"), label
+        assert metrics_without_time(run) == metrics_without_time(tmp_path / "reference"), label
+        meta = json.loads((run / "model.json").read_text())["meta"]
+        assert meta["test_accuracy"] == reference.test_accuracy, label
+        assert not (run / ".lock").exists()
+
+
+def test_resume_after_the_last_checkpoint_finishes_without_nan(tmp_path, monkeypatch):
+    reference = train(SMALL, tmp_path / "reference", progress=False)
+
+    def kill(label: str) -> None:
+        if label == "model.safetensors: rename":
+            raise Killed
+
+    monkeypatch.setattr(_safeio, "FAULT_HOOK", kill)
+    with pytest.raises(Killed):
+        train(SMALL, tmp_path / "run", progress=False)
+    monkeypatch.setattr(_safeio, "FAULT_HOOK", _safeio._no_fault)
+    resumed = train(SMALL, tmp_path / "run", resume=True, progress=False)
+    assert resumed.completed and resumed.steps == 4 and not resumed.already_finished
+    assert resumed.test_accuracy == reference.test_accuracy  # recomputed, not NaN
+    assert weights_digest(tmp_path / "run") == weights_digest(tmp_path / "reference")
+
+
+def test_resume_of_a_finished_run_keeps_its_numbers(tmp_path):
+    first = train(SMALL, tmp_path / "run", progress=False)
+    files = {p.name: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()}
+    again = train(SMALL, tmp_path / "run", resume=True, progress=False)
+    assert again.already_finished and again.completed
+    assert (again.test_accuracy, again.steps) == (first.test_accuracy, first.steps)
+    assert again.train_seconds == first.train_seconds
+    assert {p.name: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()} == files
+
+
+def _old(tmp_path: Path, name: str) -> Path:
+    folder = tmp_path / name
+    shutil.copytree(DATA / name, folder)
+    return folder
+
+
+def test_old_folders_load_and_resume_bit_identically(tmp_path, one_thread):
+    cfg = TrainConfig(**OLD_CONFIG)
+    killed = _old(tmp_path, "old-killed")
+    result = train(cfg, killed, resume=True, progress=False)
+    assert result.completed and result.test_accuracy == OLD_TEST_ACCURACY
+    assert weights_digest(killed) == OLD_DIGEST
+    finished = DATA / "old-finished"
+    assert metrics_without_time(killed) == metrics_without_time(finished)
+    assert sorted(p.name for p in (killed / "ckpt").iterdir()) == [
+        "last.json", "step-00000008.safetensors"]  # the old pair is replaced
+    model, saved = load_model(finished)
+    assert saved == cfg and not model.training
+    again = train(cfg, _old(tmp_path, "old-finished"), resume=True, progress=False)
+    assert again.already_finished and again.test_accuracy == OLD_TEST_ACCURACY
+
+
+def test_old_folder_killed_after_its_last_checkpoint_finishes_without_nan(tmp_path, one_thread):
+    folder = _old(tmp_path, "old-finished")  # checkpoint at the last step, no final weights
+    (folder / "model.json").unlink()
+    (folder / "model.safetensors").unlink()
+    result = train(TrainConfig(**OLD_CONFIG), folder, resume=True, progress=False)
+    assert result.completed and result.test_accuracy == OLD_TEST_ACCURACY
+    assert weights_digest(folder) == OLD_DIGEST
 
 
 def test_training_learns_and_loads(tmp_path):
@@ -58,35 +169,49 @@ def test_refuses_to_overwrite_and_checks_resume(tmp_path):
     train(cfg, tmp_path / "r", progress=False, stop_after_steps=1)
     with pytest.raises(ValueError, match="already holds a run"):
         train(cfg, tmp_path / "r", progress=False)
-    with pytest.raises(ValueError, match="different config .*seed"):
+    with pytest.raises(ValueError, match=r"different config: --seed 4 \(saved: 3\); omit them"):
         train(TrainConfig(**{**TINY, "seed": 4}), tmp_path / "r", resume=True, progress=False)
     with pytest.raises(ValueError, match="config.json: not found"):
         train(cfg, tmp_path / "none", resume=True, progress=False)
+    assert not (tmp_path / "none").exists()
+    resumed = train(TrainConfig(**{**TINY, "device": "cpu"}), tmp_path / "r", resume=True,
+                    progress=False)  # the device may change
+    assert resumed.completed
+    assert TrainConfig.load(tmp_path / "r" / "config.json").device == "cpu"
 
 
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        ({"cell": "tcn"}, "unknown cell"),
-        ({"hidden": -3}, "hidden must be a positive integer"),
-        ({"epochs": 0}, "epochs must be a positive integer"),
-        ({"dataset": "cifar"}, "unknown dataset"),
-        ({"reg": "l1"}, "unknown regulariser"),
-        ({"reg": "hessian"}, "needs a positive --lam"),
-        ({"lr": 0.0}, "lr must be positive"),
-        ({"reg_fraction": 1.5}, "reg_fraction"),
-    ],
-)
-def test_bad_config(change, message):
-    with pytest.raises(ValueError, match=message):
-        TrainConfig(**change)
+def test_a_second_writer_is_refused_and_a_stale_lock_taken_over(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    with run_lock(run):
+        with pytest.raises(ValueError, match=rf"^{run} is being written by process "
+                                             rf"{os.getpid()} on "):
+            train(SMALL, run, progress=False)
+        assert not (run / "config.json").exists()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (run / ".lock").write_text(json.dumps({"pid": dead.pid, "host": os.uname().nodename}))
+    assert train(SMALL, run, progress=False).completed  # the dead holder's lock is stale
+    assert not (run / ".lock").exists()
 
 
-def test_config_json_rejects_unknown_keys(tmp_path):
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps({"epochs": 1, "hiden": 3}))
-    with pytest.raises(ValueError, match="unknown config keys: hiden"):
-        TrainConfig.load(path)
-    path.write_text("[1, 2")
-    with pytest.raises(ValueError, match="malformed JSON"):
-        TrainConfig.load(path)
+def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    cfg = TrainConfig(**{**SMALL.to_json(), "reg": "hessian", "lam": 1.0, "checkpoint_every": 0})
+    calls = itertools.count(1)
+
+    def nan_at_step_3(_cfg, _data):
+        def penalty(forward, x, y, *, generator):
+            value = forward(x).square().mean()
+            return value * float("nan") if next(calls) == 3 else value
+        return penalty
+
+    monkeypatch.setattr(run_module, "_penalty", nan_at_step_3)
+    with pytest.raises(NonFiniteLoss, match=r"^.*run: training stopped at step 3 \(epoch 2\): "
+                                            r"the loss became .* \(penalty nan\); lower the "
+                                            r"learning rate or lam; the last good checkpoint "
+                                            r"\(step 2\) is kept$"):
+        train(cfg, tmp_path / "run", progress=False)
+    model, _ = load_model(tmp_path / "run")  # the step-2 checkpoint, finite
+    assert all(bool(torch.isfinite(p).all()) for p in model.parameters())
+    assert not (tmp_path / "run" / "model.json").exists()
+    assert not (tmp_path / "run" / ".lock").exists()

@@ -11,7 +11,6 @@ from seqrobust.attacks.base import AttackResult as AttackResult
 from seqrobust.attacks.base import Bounds as Bounds
 from seqrobust.attacks.base import FixedEpsilonAttack as FixedEpsilonAttack
 from seqrobust.attacks.base import RowSeeds as RowSeeds
-from seqrobust.attacks.base import as_forward as as_forward
 from seqrobust.attacks.deepfool import deepfool as deepfool
 from seqrobust.attacks.minimal_norm import MinimalL2Result as MinimalL2Result
 from seqrobust.attacks.minimal_norm import fmn_l2 as fmn_l2
@@ -51,6 +50,5 @@ __all__ = [
     "RowSeeds",
     "MissingDependencyError",
     "SweepResult",
-    "as_forward",
     "sweep",
 ]

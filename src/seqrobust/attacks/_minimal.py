@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from seqrobust.attacks.base import Bounds, Model, as_forward, check_batch
+from seqrobust.attacks.base import Bounds, Model, check_batch
+from seqrobust.models import differentiable_forward
 from seqrobust.types import ForwardFn
 
 __all__ = ["MinimalNormResult", "boundary_search", "prepare"]
@@ -41,7 +42,7 @@ def prepare(
     Raises:
         ValueError: on bad shapes, NaN inputs or inputs outside ``bounds``.
     """
-    forward = as_forward(model)
+    forward = differentiable_forward(model)
     if labels is None:
         with torch.no_grad():
             labels = forward(inputs.detach()).argmax(-1)
@@ -91,7 +92,7 @@ def boundary_search(
     Returns:
         A refined :class:`MinimalNormResult`.
     """
-    forward = as_forward(model)
+    forward = differentiable_forward(model)
     if labels is None:
         labels = forward(inputs).argmax(-1)
     direction = result.adversarials - inputs

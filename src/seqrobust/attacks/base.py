@@ -17,48 +17,13 @@ from torch import Tensor, nn
 
 from seqrobust._checks import check_sequences
 from seqrobust.models import differentiable_forward
+from seqrobust.seeds import RowSeeds
 from seqrobust.types import ForwardFn, Norm
 
 Bounds = tuple[float, float]
 """``(lower, upper)``: the valid range of every input entry."""
 
 Model = nn.Module | Callable[[Tensor], Tensor]
-
-
-class RowSeeds:
-    """Per-input random streams: row ``n`` draws its random numbers from its own generator,
-    seeded from ``seeds[n]`` and a stream path (e.g. the ε index, then the restart), so an
-    input's random start does not depend on which other inputs share its batch, on the batch
-    size or on how a test set is sharded across jobs.
-
-    Args:
-        seeds: ``(B,)`` int64, one seed per row (e.g. ``seed * 1_000_003 + global_index``).
-        stream: integers naming the stream (mixed into every row's seed).
-    """
-
-    def __init__(self, seeds: Tensor, stream: tuple[int, ...] = ()) -> None:
-        if seeds.dim() != 1 or seeds.dtype != torch.long:
-            raise ValueError(f"seeds must be a 1-D int64 tensor, got {tuple(seeds.shape)} "
-                             f"{seeds.dtype}")
-        self.seeds = seeds
-        self.stream = stream
-
-    def __len__(self) -> int:
-        return int(self.seeds.shape[0])
-
-    def take(self, rows: Tensor, *stream: int) -> RowSeeds:
-        """The streams of ``rows`` (indices into this batch), extended by ``stream``."""
-        return RowSeeds(self.seeds[rows], (*self.stream, *stream))
-
-    def generators(self, device: torch.device) -> list[torch.Generator]:
-        """One freshly seeded generator per row, on ``device``."""
-        out = []
-        for seed in self.seeds.tolist():
-            mixed = seed
-            for part in self.stream:
-                mixed = (mixed * 0x9E3779B1 + part + 1) % (2**63 - 1)
-            out.append(torch.Generator(device=device).manual_seed(mixed))
-        return out
 
 
 Randomness = torch.Generator | RowSeeds | None
@@ -79,22 +44,6 @@ class AttackResult(NamedTuple):
     adversarials: Tensor
     success: Tensor
     epsilons: tuple[float, ...]
-
-
-def as_forward(model: Model) -> ForwardFn:
-    """The forward function attacks differentiate: eval-mode semantics on every device.
-
-    A :class:`~seqrobust.models.RecurrentClassifier` keeps its own automatic path choice (the
-    fast ``nn.RNN`` kernels where they can backward, its cell loop on CUDA otherwise); any other
-    module runs through :func:`~seqrobust.models.twice_differentiable` (cuDNN off, since cuDNN
-    RNNs cannot backward in eval mode); a plain callable is used as is. The module's
-    train/eval mode is never changed here: put the model in the mode you want to attack.
-    """
-    if isinstance(model, nn.Module):
-        return differentiable_forward(model)
-    if not callable(model):
-        raise ValueError(f"model must be an nn.Module or a callable, got {type(model).__name__}")
-    return model
 
 
 def check_epsilons(epsilons: float | Sequence[float]) -> tuple[float, ...]:
@@ -224,7 +173,7 @@ class FixedEpsilonAttack(ABC):
         """
         eps_list = check_epsilons(epsilons)
         check_batch(inputs, labels, bounds)
-        forward = as_forward(model)
+        forward = differentiable_forward(model)
         wrong = misclassified(forward, inputs, labels)
         rows = torch.nonzero(~wrong).squeeze(1)
         advs, success = [], []
@@ -254,7 +203,8 @@ class FixedEpsilonAttack(ABC):
         :meth:`__call__` and :func:`~seqrobust.attacks.sweep` validate once).
 
         Args:
-            forward: the classifier as a function (see :func:`as_forward`).
+            forward: the classifier as a function
+                (:func:`~seqrobust.models.differentiable_forward`).
             inputs: ``(B, T, F)``; labels: ``(B,)``.
             eps: ``(B,)`` radius of each row (ε may differ between rows).
             bounds: valid input range.

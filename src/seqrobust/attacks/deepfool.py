@@ -95,8 +95,8 @@ def deepfool(
 
     Args:
         model: classifier (module or callable) mapping ``(B, T, F)`` to logits ``(B, L)``;
-            gradients flow through :func:`~seqrobust.attacks.as_forward` (no cuDNN backward
-            in eval mode).
+            gradients flow through :func:`~seqrobust.models.differentiable_forward` (no cuDNN
+            backward in eval mode).
         inputs: ``(B, T, F)`` clean inputs inside ``bounds``.
         labels: ``(B,)`` classes to move away from; default the model's predictions.
         steps: maximum linearisation steps.

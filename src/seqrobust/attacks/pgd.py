@@ -18,10 +18,10 @@ from seqrobust.attacks.base import (
     Model,
     Randomness,
     _rows,
-    as_forward,
     project,
     random_start,
 )
+from seqrobust.models import differentiable_forward
 from seqrobust.types import ForwardFn, Norm
 
 
@@ -175,7 +175,7 @@ def pgd_linf(
     check_sequences(x, name="x")
     radius = torch.full((x.shape[0],), float(eps), dtype=x.dtype, device=x.device)
     adv = projected_gradient(
-        as_forward(forward), x, y, eps=radius, alpha=alpha, steps=steps, norm="linf",
+        differentiable_forward(forward), x, y, eps=radius, alpha=alpha, steps=steps, norm="linf",
         random_init=random_start, bounds=bounds, generator=generator, stop_when_fooled=False,
     )
     return adv.detach()

@@ -27,11 +27,11 @@ from seqrobust.attacks.base import (
     FixedEpsilonAttack,
     Model,
     RowSeeds,
-    as_forward,
     check_batch,
     check_epsilons,
     misclassified,
 )
+from seqrobust.models import differentiable_forward
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def sweep(
     check_batch(inputs, labels, bounds)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    forward = as_forward(model)
+    forward = differentiable_forward(model)
     n, count = inputs.shape[0], len(eps_sorted)
     if seeds is not None and (seeds.shape != (n,) or seeds.dtype != torch.long):
         raise ValueError(f"seeds must be an int64 tensor of shape ({n},), got "

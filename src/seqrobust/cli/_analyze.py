@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from seqrobust.experiments.analyze import AnalyzeConfig, run_analyze
+from seqrobust.runs.analyze import AnalyzeConfig, run_analyze
 
 _D = AnalyzeConfig()
 
@@ -36,7 +36,7 @@ def analyze_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Per-input curvature bounds (theory.md E2-E4) vs DeepFool/FMN distances; resumable."""
-    from seqrobust.experiments.shards import parse_shard
+    from seqrobust.runs.shards import parse_shard
 
     part = parse_shard(shard)
     cfg = AnalyzeConfig(

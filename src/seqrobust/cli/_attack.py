@@ -8,20 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from seqrobust.experiments.robustness import (
-    ATTACKS,
-    AttackSettings,
-    default_alpha,
-    default_eps,
-    format_checks,
-    format_table,
-    parse_epsilons,
-    robustness_curve,
-    sanity_checks,
-    write_curve,
-)
-from seqrobust.experiments.run_data import load_run_data
-from seqrobust.training.run import resolve_device
+from seqrobust.measure.robustness import ATTACKS
 
 
 def attack_cmd(
@@ -51,44 +38,25 @@ def attack_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Robust accuracy of a trained run against ε (nested sweep); writes CSV, JSON and PNG."""
-    from seqrobust.experiments.shards import parse_shard, shard_indices
+    from seqrobust.runs.attack import attack_run, format_checks, format_table
+    from seqrobust.runs.shards import parse_shard
 
-    if n <= 0:
-        raise ValueError(f"--n must be positive, got {n}")
     part = parse_shard(shard)
-    radii = parse_epsilons(eps) if eps is not None else None
-    AttackSettings(attack=attack, alpha=alpha or 1.0, steps=steps, restarts=restarts,
-                   queries=queries).build()  # validates the numbers before anything is loaded
-    dev = resolve_device(device)
-    model, cfg, data = load_run_data(run, dataset=dataset, split="test", limit=n, device=dev)
-    radii = radii if radii is not None else parse_epsilons(default_eps(data))
-    settings = AttackSettings(
-        attack=attack, alpha=alpha if alpha is not None else default_alpha(data, radii),
-        steps=steps, restarts=restarts, random_start=random_start, queries=queries, seed=seed,
-    )
-    settings.build(eps_scale=data.eps_scale)
-    chosen = None if part.whole else shard_indices(len(data), part, block=batch_size)
-    curve = robustness_curve(
-        model, data, settings=settings, eps=radii, batch_size=batch_size, label=run.name,
-        progress=not quiet, indices=chosen,
-    )
-    folder = out if out is not None else run / "attacks" / attack
-    if chosen is not None:
-        from seqrobust.experiments.merge import write_attack_shard
-
-        path = write_attack_shard(
-            folder, part, curve, indices=chosen, total=len(data), run=run, dataset=data.name,
-            batch_size=batch_size, plain=cfg.reg == "none",
-        )
-        typer.echo(f"shard {part}: {curve.n} inputs in {curve.seconds:.1f} s; wrote {path}; "
-                   f"when all {part.count} are done: seqrobust merge attack {folder}")
+    res = attack_run(run, out, attack=attack, eps=eps, alpha=alpha, steps=steps,
+                     restarts=restarts, random_start=random_start, queries=queries, seed=seed,
+                     n=n, batch_size=batch_size, device=device, dataset=dataset, shard=part,
+                     progress=not quiet)
+    curve = res.curve
+    if res.shard_file is not None:
+        folder = res.shard_file.parent
+        typer.echo(f"shard {part}: {curve.n} inputs in {curve.seconds:.1f} s; wrote "
+                   f"{res.shard_file}; when all {part.count} are done: seqrobust merge attack "
+                   f"{folder}")
         return
-    checks = sanity_checks(curve, plain=cfg.reg == "none")
-    written = write_curve(curve, folder, checks=checks)
-    typer.echo(f"{data.name}, ε in {curve.unit} (L∞ for pgd/fgsm/apgd/square, L2 for pgd-l2)")
+    typer.echo(f"{res.dataset}, ε in {curve.unit} (L∞ for pgd/fgsm/apgd/square, L2 for pgd-l2)")
     typer.echo(format_table([curve], eps=curve.eps))
-    typer.echo(format_checks(checks))
-    typer.echo(f"{curve.seconds:.1f} s; wrote {', '.join(str(p) for p in written)}")
+    typer.echo(format_checks(res.checks))
+    typer.echo(f"{curve.seconds:.1f} s; wrote {', '.join(str(p) for p in res.written)}")
 
 
 def figure7_cmd(
@@ -102,7 +70,7 @@ def figure7_cmd(
 
     Resumes: finished trainings and evaluations in OUT are reused.
     """
-    from seqrobust.experiments.figure7 import Figure7Config, run_figure7
+    from seqrobust.studies.figure7 import Figure7Config, run_figure7
 
     cfg = Figure7Config.quick() if quick else Figure7Config()
     folder = out if out is not None else Path("runs") / ("figure7-quick" if quick else "figure7")

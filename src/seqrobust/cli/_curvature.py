@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Annotated, Optional
 
-import torch
 import typer
-from tqdm import tqdm
-
-from seqrobust.data.registry import load_dataset
-from seqrobust.geometry import hessian_frobenius_exact, hessian_frobenius_hutchinson
-from seqrobust.models import twice_differentiable
-from seqrobust.training.loop import accuracy
-from seqrobust.training.run import load_model, resolve_device
 
 
 def curvature_cmd(
@@ -35,40 +26,11 @@ def curvature_cmd(
     R is estimated per input without bias by the exact-over-outputs Hutchinson estimator
     (theory.md E19), or computed exactly with --exact; the standard error is over inputs.
     """
-    if n <= 0 or probes <= 0 or batch_size <= 0:
-        raise ValueError("n, probes and batch-size must be positive")
-    dev = resolve_device(device)
-    model, cfg = load_model(run, device=dev)
-    data = load_dataset(cfg.dataset, split="test", root=cfg.data_root, limit=n)
-    if data.lengths is not None:
-        raise ValueError("curvature does not support padded (variable-length) datasets yet")
-    forward = twice_differentiable(model)
-    gen = torch.Generator(device=dev).manual_seed(seed)
-    values = []
-    for start in tqdm(range(0, len(data), batch_size), disable=quiet, desc="curvature"):
-        x = data.inputs[start : start + batch_size].to(dev)
-        if exact:
-            values.append(hessian_frobenius_exact(forward, x).detach().cpu())
-        else:
-            est = hessian_frobenius_hutchinson(
-                forward, x, probes=probes, outputs="exact", generator=gen
-            )
-            values.append(est.detach().cpu())
-    r = torch.cat(values).double()
-    result = {
-        "run": str(run),
-        "n": int(r.numel()),
-        "method": "exact" if exact else f"hutchinson, exact over outputs, {probes} probes",
-        "accuracy": accuracy(model, data, device=dev),
-        "mean_R": float(r.mean()),
-        "se_R": float(r.std() / math.sqrt(r.numel())) if r.numel() > 1 else float("nan"),
-        "median_R": float(r.median()),
-    }
-    text = json.dumps(result)
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text + "\n")
-    typer.echo(text)
+    from seqrobust.runs.curvature import curvature_run
+
+    result = curvature_run(run, n=n, probes=probes, exact=exact, batch_size=batch_size,
+                           seed=seed, device=device, out=out, progress=not quiet)
+    typer.echo(json.dumps(result))
 
 
 def register(app: typer.Typer) -> None:

@@ -26,7 +26,7 @@ def datasets_cmd(
     table.csv.
     """
     from seqrobust.data.registry import check_dataset
-    from seqrobust.experiments.datasets_grid import format_table, quick_or_full, run_grid
+    from seqrobust.studies.datasets import format_table, quick_or_full, run_grid
 
     overrides: dict[str, object] = {"device": device}
     if dataset:

@@ -33,8 +33,8 @@ def frontier_cmd(
     Resumes: models with a record in RECORDS are never retrained; finished trainings and
     evaluations in OUT are reused, a killed training resumes from its checkpoint.
     """
-    from seqrobust.experiments.frontier import FrontierConfig, run_frontier
-    from seqrobust.experiments.shards import parse_shard
+    from seqrobust.runs.shards import parse_shard
+    from seqrobust.studies.frontier import FrontierConfig, run_frontier
 
     cfg = FrontierConfig.quick() if quick else FrontierConfig()
     folder = out if out is not None else Path("runs") / ("frontier-quick" if quick else "frontier")

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from seqrobust.experiments.merge import KINDS
+from seqrobust.runs.merge import KINDS
 
 
 def merge_cmd(
@@ -22,11 +22,11 @@ def merge_cmd(
     Refuses to merge when a shard is missing, shards of different configs or N are mixed, or
     the shards do not cover every input exactly once.
     """
-    from seqrobust.experiments.merge import merge
+    from seqrobust.runs.merge import merge
 
     result = merge(kind, folder, plots=plots)
     if kind == "attack":
-        from seqrobust.experiments.robustness import format_checks, format_table
+        from seqrobust.runs.attack import format_checks, format_table
 
         curve = result["curve"]
         typer.echo(format_table([curve], eps=curve.eps))

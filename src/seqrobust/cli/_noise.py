@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from seqrobust.experiments.figure5 import Figure5Config, run_figure5, write_figure5
-from seqrobust.experiments.noise import NoiseConfig
+from seqrobust.measure.noise import NoiseConfig
+from seqrobust.studies.figure5 import Figure5Config, run_figure5, write_figure5
 
 _N = NoiseConfig()
 
@@ -67,8 +67,8 @@ def noise_cmd(
     Hessian spectrum; where assumption H1 fails; the noise-to-adversarial radius ratio against
     sqrt(d). Writes noise.png, noise.csv and noise.json (default folder RUN/noise).
     """
-    from seqrobust.experiments.noise_report import noise_experiment
-    from seqrobust.experiments.shards import parse_shard
+    from seqrobust.runs.noise import noise_experiment
+    from seqrobust.runs.shards import parse_shard
 
     part = parse_shard(shard)
     cfg = NoiseConfig(

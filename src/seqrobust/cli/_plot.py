@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from seqrobust.experiments.geometry_figures import figure3, figure4
+from seqrobust.runs.figures import figure3, figure4
 
 plot_app = typer.Typer(help="Figures for one input of a trained run.", no_args_is_help=True)
 

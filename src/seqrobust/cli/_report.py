@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from seqrobust.experiments.report import build_report
+from seqrobust.runs.report import build_report
 
 
 def report_cmd(

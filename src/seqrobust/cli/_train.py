@@ -1,11 +1,20 @@
-"""``seqrobust train`` and ``seqrobust evaluate``."""
+"""``seqrobust train`` and ``seqrobust evaluate``.
+
+``train``'s options are generated from :class:`~seqrobust.training.TrainConfig`'s fields (name,
+type, default and ``--help`` text), so a new field is a new option with nothing to copy. Every
+option defaults to "not given"; only given options reach the config, which is how ``--resume``
+tells changed flags (an error listing them) from omitted ones.
+"""
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
+import typing
+from dataclasses import MISSING, fields, replace
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -14,83 +23,78 @@ from seqrobust.training.config import TrainConfig
 from seqrobust.training.loop import accuracy
 from seqrobust.training.run import CONFIG, load_model, resolve_device, train
 
-_D = TrainConfig()
+
+def _option(name: str, hint: Any, default: Any, help: str,
+            aliases: tuple[str, ...] = ()) -> inspect.Parameter:
+    base = next(t for t in (typing.get_args(hint) or (hint,)) if t is not type(None))
+    shown = "none" if default is None else str(default)
+    info = typer.Option(f"--{name.replace('_', '-')}", *aliases,
+                        help=f"{help} (default: {shown})", show_default=False)
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
+                             annotation=Annotated[Optional[base], info])  # noqa: UP045
 
 
-def train_cmd(
-    out: Annotated[Path, typer.Option("--out", help="Run folder to create (or resume).")],
-    dataset: Annotated[
-        str, typer.Option(help="mnist | mnist-pixels | mnist-subset | ...")
-    ] = _D.dataset,
-    data_root: Annotated[Optional[str], typer.Option(help="Folder with the data files.")] = None,  # noqa: UP045
-    cell: Annotated[str, typer.Option(help="rnn | lstm | gru")] = _D.cell,
-    layers: Annotated[int, typer.Option(help="Recurrent layers.")] = _D.layers,
-    hidden: Annotated[int, typer.Option(help="Hidden units per layer.")] = _D.hidden,
-    dropout: Annotated[float, typer.Option(help="Dropout between layers.")] = _D.dropout,
-    epochs: Annotated[int, typer.Option(help="Training epochs.")] = _D.epochs,
-    batch_size: Annotated[int, typer.Option(help="Batch size.")] = _D.batch_size,
-    lr: Annotated[float, typer.Option(help="Peak learning rate (cosine decay to 0).")] = _D.lr,
-    weight_decay: Annotated[float, typer.Option(help="Adam weight decay.")] = _D.weight_decay,
-    clip: Annotated[float, typer.Option(help="Gradient-norm clipping (0 = off).")] = _D.clip,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = _D.seed,
-    train_limit: Annotated[
-        int | None, typer.Option(help="Use only N training examples.")
-    ] = None,  # noqa: UP045
-    test_limit: Annotated[Optional[int], typer.Option(help="Use only N test examples.")] = None,  # noqa: UP045
-    checkpoint_every: Annotated[int, typer.Option(help="Also checkpoint every N steps.")] = 0,
-    reg: Annotated[str, typer.Option(help="none | hessian | jacobian | cure | pgd-at")] = _D.reg,
-    lam: Annotated[float, typer.Option(help="Regularisation weight.")] = _D.lam,
-    estimator: Annotated[
-        str, typer.Option(help="hutchinson | fd | central | exact")
-    ] = _D.estimator,
-    probes: Annotated[int, typer.Option(help="Random probes per input.")] = _D.probes,
-    fd_step: Annotated[Optional[float], typer.Option(help="Finite-difference step.")] = None,  # noqa: UP045
-    reg_fraction: Annotated[float, typer.Option(help="Fraction of a batch regularised.")] = 1.0,
-    at_eps: Annotated[float, typer.Option(help="PGD-AT radius (pixel units).")] = _D.at_eps,
-    at_steps: Annotated[int, typer.Option(help="PGD-AT steps.")] = _D.at_steps,
-    at_alpha: Annotated[float, typer.Option(help="PGD-AT step (pixel units).")] = _D.at_alpha,
-    device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N")] = _D.device,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue a killed run.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
-) -> None:
+def _config_options() -> list[inspect.Parameter]:
+    hints = typing.get_type_hints(TrainConfig)
+    helps = TrainConfig.help()
+    out = []
+    for f in fields(TrainConfig):
+        default = f.default if f.default is not MISSING else None
+        out.append(_option(f.name, hints[f.name], default, helps[f.name],
+                           tuple(f.metadata.get("aliases", ()))))
+    return out
+
+
+def config_from_flags(given: dict[str, Any], *, out: Path, resume: bool) -> TrainConfig:
+    """The config of ``seqrobust train``: the given flags on the defaults, or with
+    ``resume`` on the saved config (``train`` then lists every flag that differs).
+
+    Raises:
+        ValueError: on a bad flag value (naming the field) or a missing saved config.
+    """
+    if not resume:
+        return TrainConfig(**given)
+    saved = TrainConfig.load(out / CONFIG)
+    return replace(saved, **given)
+
+
+def _train(out: Path, resume: bool, quiet: bool, **options: Any) -> None:
     """Train a sequence classifier (config.json, metrics.jsonl, safetensors checkpoints)."""
-    if resume:
-        cfg = TrainConfig.load(out / CONFIG)
-    else:
-        cfg = TrainConfig(
-            dataset=dataset,
-            data_root=data_root,
-            cell=cell,
-            layers=layers,
-            hidden=hidden,
-            dropout=dropout,
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=weight_decay,
-            clip=clip,
-            seed=seed,
-            train_limit=train_limit,
-            test_limit=test_limit,
-            checkpoint_every=checkpoint_every,
-            reg=reg,
-            lam=lam,
-            estimator=estimator,
-            probes=probes,
-            fd_step=fd_step,
-            reg_fraction=reg_fraction,
-            at_eps=at_eps,
-            at_steps=at_steps,
-            at_alpha=at_alpha,
-            device=device,
-        )
+    given = {k: v for k, v in options.items() if v is not None}
+    cfg = config_from_flags(given, out=out, resume=resume)
     result = train(cfg, out, resume=resume, progress=not quiet)
     if os.environ.get("RANK", "0") != "0":  # under torchrun only rank 0 reports
         return
+    done = "already finished: " if result.already_finished else ""
     typer.echo(
-        f"{out}: test accuracy {100 * result.test_accuracy:.2f} % after {result.steps} steps, "
-        f"{result.train_seconds:.1f} s of training"
+        f"{out}: {done}test accuracy {100 * result.test_accuracy:.2f} % after "
+        f"{result.steps} steps, {result.train_seconds:.1f} s of training"
     )
+
+
+def _command() -> Any:
+    """``_train`` with its signature spelled out for typer: ``--out``, every config field,
+    ``--resume`` and ``--quiet``."""
+    def train_cmd(**kwargs: Any) -> None:
+        _train(**kwargs)
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    params = [
+        inspect.Parameter("out", keyword, annotation=Annotated[
+            Path, typer.Option("--out", help="Run folder to create (or resume).")]),
+        *_config_options(),
+        inspect.Parameter("resume", keyword, default=False, annotation=Annotated[
+            bool, typer.Option("--resume", help="Continue a killed run (flags given must "
+                                                "match the saved config; --device may differ).")]),
+        inspect.Parameter("quiet", keyword, default=False, annotation=Annotated[
+            bool, typer.Option("--quiet", help="No progress bar.")]),
+    ]
+    train_cmd.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    train_cmd.__doc__ = _train.__doc__
+    return train_cmd
+
+
+train_cmd = _command()
 
 
 def evaluate_cmd(

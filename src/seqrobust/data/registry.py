@@ -6,7 +6,7 @@ from pathlib import Path
 
 from seqrobust.data.dataset import SequenceData
 from seqrobust.data.mnist import MNISTView, Split, load_mnist
-from seqrobust.data.timeseries import aeon_datasets, load_aeon
+from seqrobust.data.timeseries import Units, aeon_datasets, load_aeon
 
 MNIST_DATASETS = ("mnist", "mnist-pixels", "mnist-subset", "mnist-subset-pixels")
 DATASETS = MNIST_DATASETS  # kept for backwards compatibility; see available_datasets()
@@ -27,23 +27,34 @@ def check_dataset(name: str) -> None:
 
 
 def load_dataset(
-    name: str, *, split: Split, root: str | Path | None = None, limit: int | None = None
+    name: str,
+    *,
+    split: Split,
+    root: str | Path | None = None,
+    limit: int | None = None,
+    units: Units = "std",
 ) -> SequenceData:
     """Load dataset ``name`` for ``split``.
 
     ``mnist`` reads image rows as steps (28 x 28), ``mnist-pixels`` pixel by pixel (784 x 1);
     the ``-subset`` variants use the small subset shipped with the package (no fetch needed).
+    MNIST is always in ``[0, 1]`` with perturbation sizes in pixel units.
     Any other name is a classification dataset shipped with aeon (e.g. ``JapaneseVowels``,
-    ``BasicMotions``, ``GunPoint``, ``ItalyPowerDemand``), standardised with training statistics.
+    ``BasicMotions``, ``GunPoint``, ``ItalyPowerDemand``): with ``units="std"`` standardised
+    with training statistics, with ``units="raw"`` as aeon ships it (see
+    :func:`~seqrobust.data.timeseries.load_aeon`).
 
     Raises:
-        ValueError: on an unknown name (the message lists the available ones).
+        ValueError: on an unknown name (the message lists the available ones), unknown
+            ``units``, or ``units="raw"`` for MNIST.
     """
     check_dataset(name)
+    if units not in ("std", "raw"):
+        raise ValueError(f"unknown units {units!r}; choose std or raw")
     if name in MNIST_DATASETS:
+        if units != "std":
+            raise ValueError(f"units={units!r} applies to aeon datasets only; {name} is in [0, 1]")
         view: MNISTView = "pixels" if name.endswith("-pixels") else "rows"
         folder = "subset" if "subset" in name else root
         return load_mnist(folder, split=split, view=view, limit=limit)
-    if limit is not None and limit <= 0:
-        raise ValueError(f"limit must be positive, got {limit}")
-    return load_aeon(name, split=split, limit=limit)
+    return load_aeon(name, split=split, limit=limit, units=units)

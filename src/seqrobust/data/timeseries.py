@@ -2,17 +2,21 @@
 
 Speech (JapaneseVowels: 12 LPC cepstral channels, 7-29 steps), motion (BasicMotions:
 6-channel accelerometer/gyroscope), univariate series (GunPoint, ItalyPowerDemand) and every
-other classification set that aeon ships, by name. Series are standardised per channel with
-the mean and standard deviation of the *training* split (real steps only), so perturbation
-sizes are in units of the training standard deviation; variable-length series are padded with
-zeros after their last step and carry their lengths.
+other classification set that aeon ships, by name. Variable-length series are padded with
+zeros after their last step and carry their lengths. Two unit systems (``units=``):
+
+- ``"std"`` (default): standardised per channel with the mean and standard deviation of the
+  *training* split (real steps only); perturbation sizes are in training-std units.
+- ``"raw"``: the values exactly as aeon ships them (UCR series are already z-normalised per
+  series), unbounded, perturbation sizes in those raw units: the published UCR protocol. The
+  dataset ``name`` ends in ``" (raw)"`` so results in the two systems cannot be confused.
 """
 
 from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -20,6 +24,7 @@ import torch
 from seqrobust.data.dataset import SequenceData
 
 INSTALL_HINT = "pip install 'seqrobust[timeseries]'"
+Units = Literal["std", "raw"]
 
 
 def _aeon_data_dir() -> Path:
@@ -91,33 +96,46 @@ def standardization(name: str) -> dict[str, list[float]]:
     return {"mean": mean.tolist(), "std": std.tolist()}
 
 
-def load_aeon(name: str, *, split: str, limit: int | None = None) -> SequenceData:
-    """Load an aeon-shipped classification dataset as standardised, padded sequences.
+def load_aeon(
+    name: str, *, split: str, limit: int | None = None, units: Units = "std"
+) -> SequenceData:
+    """Load an aeon-shipped classification dataset as padded sequences.
 
     Args:
         name: dataset name as aeon spells it (see :func:`aeon_datasets`).
         split: ``"train"`` or ``"test"``.
         limit: keep only the first ``limit`` series.
+        units: ``"std"`` standardises with training statistics (perturbation sizes in
+            training-std units); ``"raw"`` keeps aeon's values (sizes in raw units).
 
     Returns:
         Inputs ``(N, T_max, channels)`` float32 (zeros after each series' end), labels
         ``(N,)`` (classes in the training split's sorted order), and ``lengths`` when the
-        series differ in length. ``bounds`` is ``None`` and perturbation sizes are in units of
-        the training standard deviation.
+        series differ in length. ``bounds`` is ``None``; ``eps_scale`` is 1 and ``eps_unit``
+        ``"training std"`` or ``"raw units"``; ``name`` is ``"{name}-{split}"``, with
+        ``" (raw)"`` appended for raw units.
 
     Raises:
-        ValueError: on an unknown name (listing the available ones), a missing aeon, or a
-            test label not seen in training.
+        ValueError: on an unknown name (listing the available ones), a missing aeon, unknown
+            ``units``, a ``limit`` below 1, or a test label not seen in training.
     """
+    if units not in ("std", "raw"):
+        raise ValueError(f"unknown units {units!r}; choose std or raw")
+    if limit is not None and limit <= 0:
+        raise ValueError(f"limit must be positive, got {limit}")
     available = aeon_datasets()
     if not available:
         raise ValueError(f"time-series datasets need aeon; {INSTALL_HINT}")
     if name not in available:
         raise ValueError(f"unknown aeon dataset {name!r}; shipped: {', '.join(available)}")
     mean, std, classes = _standardization(name)
+    if units == "raw":
+        mean, std = np.zeros_like(mean), np.ones_like(std)
     series, labels = _load_split(name, split)
     if limit is not None:
         series, labels = series[:limit], labels[:limit]
+    if not series:
+        raise ValueError(f"{name}: the {split} split holds no series")
     index = {label: i for i, label in enumerate(classes)}
     unseen = sorted(set(labels.tolist()) - set(index))
     if unseen:
@@ -132,9 +150,9 @@ def load_aeon(name: str, *, split: str, limit: int | None = None) -> SequenceDat
         inputs=torch.from_numpy(x),
         labels=torch.tensor([index[label] for label in labels], dtype=torch.int64),
         num_classes=len(classes),
-        name=f"{name}-{split}",
+        name=f"{name}-{split}" + (" (raw)" if units == "raw" else ""),
         lengths=torch.from_numpy(lengths).to(torch.int64) if varying else None,
         bounds=None,
         eps_scale=1.0,
-        eps_unit="training std",
+        eps_unit="raw units" if units == "raw" else "training std",
     )

@@ -2,7 +2,8 @@
 Hessian Frobenius norms and per-step profiles (theory.md §1, §2, §6).
 
 Every function takes a forward callable ``f: (B, T, F) -> (B, L)`` and tensors; pass
-``seqrobust.models.twice_differentiable(model)`` for anything with second derivatives.
+``seqrobust.models.differentiable_forward(model, functional=True)`` for anything with second
+derivatives.
 """
 
 from seqrobust.geometry.frobenius import hessian_frobenius_exact as hessian_frobenius_exact

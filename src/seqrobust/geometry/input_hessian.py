@@ -3,12 +3,13 @@
 M w is computed by double backward on Σ_b (−F_b), whose Hessian is block-diagonal in the
 batch, so one call gives every input its own product. Double backward beat forward-over-reverse
 (``torch.func.jvp`` of ``torch.func.grad``) on CPU for the recurrent cell loop; figures in
-docs/geometry.md. Pass ``f = seqrobust.models.twice_differentiable(model)`` (no cuDNN).
+docs/geometry.md. Pass ``f = seqrobust.models.differentiable_forward(model, functional=True)``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import torch
 from torch import Tensor
@@ -107,10 +108,34 @@ def dense_hessian_neg_margin(f: ForwardFn, x: Tensor, *, pred: Tensor, other: Te
     blocks = []
     for b in range(x.shape[0]):
         fn = neg_margin_sum(f, pred=pred[b : b + 1], other=other[b : b + 1])
-        with torch.no_grad():  # torch.func still differentiates; no graph to the parameters
-            hess = torch.func.hessian(lambda xb, fn=fn: fn(xb[None]))(x[b].detach())
-        blocks.append(hess.reshape(dim, dim))
+
+        def one(xb: Tensor, fn: Callable[[Tensor], Tensor] = fn) -> Tensor:
+            return fn(xb[None])
+
+        blocks.append(dense_hessian(one, x[b]).reshape(dim, dim))
     return torch.stack(blocks).detach() if blocks else x.new_zeros(0, dim, dim)
+
+
+def dense_hessian(g: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
+    """The dense Hessian of a scalar ``g`` at one point ``x`` (any shape): ``torch.func.hessian``
+    (forward-over-reverse) where forward-mode AD exists, else reverse-over-reverse, one
+    backward pass per coordinate (packed sequences and some CUDA kernels have no forward-mode
+    rule). The one place that picks the AD mode of dense oracles.
+
+    Returns:
+        ``(*x.shape, *x.shape)``, detached.
+    """
+    x = x.detach()
+    try:
+        with torch.no_grad():  # torch.func still differentiates; no graph to the parameters
+            return torch.func.hessian(g)(x).detach()
+    except (NotImplementedError, RuntimeError) as exc:
+        if "forward AD" not in str(exc) and "forward-mode" not in str(exc):
+            raise
+    graph = GradientGraph(lambda z: g(z), x)
+    eye = torch.eye(x.numel(), dtype=x.dtype, device=x.device)
+    rows = [graph.hvp(e.reshape(x.shape)).reshape(-1) for e in eye]
+    return torch.stack(rows).reshape(*x.shape, *x.shape).detach()
 
 
 def dense_logit_hessians(f: ForwardFn, x: Tensor) -> Tensor:
@@ -136,7 +161,9 @@ def dense_logit_hessians(f: ForwardFn, x: Tensor) -> Tensor:
         num = _logits(f, x[:1]).shape[1] if x.shape[0] else 0
     blocks = []
     for b in range(x.shape[0]):
-        with torch.no_grad():
-            hess = torch.func.hessian(lambda xb: f(xb[None])[0])(x[b].detach())
+        def logit(xb: Tensor, k: int) -> Tensor:
+            return f(xb[None])[0, k]
+
+        hess = torch.stack([dense_hessian(partial(logit, k=k), x[b]) for k in range(num)])
         blocks.append(hess.reshape(num, dim, dim))
     return torch.stack(blocks).detach() if blocks else x.new_zeros(0, num, dim, dim)

@@ -181,7 +181,7 @@ def top_curvature(
 
     Args:
         f: forward callable ``(B, T, F) -> (B, L)``, twice differentiable (pass
-            ``seqrobust.models.twice_differentiable(model)``).
+            ``seqrobust.models.differentiable_forward(model, functional=True)``).
         x: inputs ``(B, T, F)``.
         pred: ``(B,)`` class k̂ (fixed).
         other: ``(B,)`` class k′ (fixed).

@@ -2,7 +2,8 @@
 
 Every function here takes a forward callable ``f: (B, T, F) -> (B, L)``
 (:data:`seqrobust.types.ForwardFn`). For derivatives, pass a twice-differentiable forward, e.g.
-``seqrobust.models.twice_differentiable(model)``; this layer never imports models.
+``seqrobust.models.differentiable_forward(model, functional=True)``; this layer never imports
+models.
 """
 
 from __future__ import annotations

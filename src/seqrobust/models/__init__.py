@@ -1,17 +1,32 @@
-"""Sequence classifiers and the choice of a twice-differentiable execution path."""
+"""Sequence classifiers (recurrent, Transformer, TCN), a user's own model declared once
+(:class:`Classifier`), and the one forward function every derivative goes through."""
 
+from seqrobust.models.classifier import Classifier as Classifier
+from seqrobust.models.classifier import Group as Group
+from seqrobust.models.classifier import as_classifier as as_classifier
+from seqrobust.models.classifier import differentiable_forward as differentiable_forward
+from seqrobust.models.factory import ARCHS as ARCHS
+from seqrobust.models.factory import build_classifier as build_classifier
+from seqrobust.models.factory import classifier_from_config as classifier_from_config
 from seqrobust.models.paths import LengthBound as LengthBound
 from seqrobust.models.paths import bind_lengths as bind_lengths
-from seqrobust.models.paths import differentiable_forward as differentiable_forward
-from seqrobust.models.paths import twice_differentiable as twice_differentiable
 from seqrobust.models.recurrent import CELLS as CELLS
 from seqrobust.models.recurrent import RecurrentClassifier as RecurrentClassifier
+from seqrobust.models.tcn import TCNClassifier as TCNClassifier
+from seqrobust.models.transformer import TransformerClassifier as TransformerClassifier
 
 __all__ = [
+    "ARCHS",
     "CELLS",
+    "Classifier",
+    "Group",
     "LengthBound",
     "RecurrentClassifier",
+    "TCNClassifier",
+    "TransformerClassifier",
+    "as_classifier",
     "bind_lengths",
+    "build_classifier",
+    "classifier_from_config",
     "differentiable_forward",
-    "twice_differentiable",
 ]

@@ -46,14 +46,19 @@ def second_order_context() -> Iterator[None]:
         yield
 
 
-def _run(model: nn.Module | Callable[..., Tensor], *args: Tensor) -> Tensor:
+def _run(model: nn.Module | Callable[..., Tensor], *args: Tensor, functional: bool = False
+         ) -> Tensor:
     """``model(*args)`` on a path that input derivatives of any order can go through."""
     if not isinstance(model, nn.Module):
         return model(*args)
-    if callable(getattr(model, "uses_fast_path", None)):
+    own = getattr(model, "forward_twice_differentiable", None)
+    # a module choosing its own path keeps its choice for plain autograd on full-length inputs;
+    # torch.func transforms and padded batches (packed sequences have no forward-mode AD) take
+    # its twice-differentiable path
+    if callable(getattr(model, "uses_fast_path", None)) and not (
+            callable(own) and (functional or len(args) > 1)):
         out: Tensor = model(*args)
         return out
-    own = getattr(model, "forward_twice_differentiable", None)
     if callable(own):
         out = own(*args)
         return out
@@ -62,26 +67,32 @@ def _run(model: nn.Module | Callable[..., Tensor], *args: Tensor) -> Tensor:
     return out
 
 
-def differentiable_forward(model: nn.Module | Callable[[Tensor], Tensor]) -> ForwardFn:
-    """A forward function of ``model`` (x only) that input derivatives of any order, eval-mode
-    input gradients and ``torch.func`` transforms can go through, on every device (rules in the
-    module docstring). The module's train/eval mode is never changed.
+def differentiable_forward(
+    model: nn.Module | Callable[[Tensor], Tensor], *, functional: bool = False
+) -> ForwardFn:
+    """A forward function of ``model`` (x only) that input derivatives of any order and
+    eval-mode input gradients can go through, on every device (rules in the module docstring).
+    The module's train/eval mode is never changed.
 
     Args:
         model: a classifier ``(B, T, F) -> (B, L)``: module, :class:`Classifier` (full-length
             inputs) or plain callable.
+        functional: the derivatives will go through ``torch.func`` transforms or vmapped
+            backward passes (``is_grads_batched``), as in the geometry layer: a module with
+            ``forward_twice_differentiable`` then always uses it, even where it would choose
+            its fast kernels for plain autograd (attacks, training penalties).
 
     Returns:
         A callable with the same inputs and outputs.
     """
     if isinstance(model, Classifier):
-        return model.bind(None)
+        return model.bind(None, functional=functional)
     if not isinstance(model, nn.Module):
         if not callable(model):
             raise ValueError(
                 f"model must be an nn.Module or a callable, got {type(model).__name__}")
         return model
-    return lambda x: _run(model, x)
+    return lambda x: _run(model, x, functional=functional)
 
 
 def takes_lengths_from_signature(model: nn.Module) -> bool:
@@ -101,13 +112,34 @@ class Group:
     Attributes:
         length: real steps ``L`` of every input of the group.
         rows: ``(G,)`` int64 positions in the data.
-        forward: ``(B, L, F) -> (B, classes)`` for any ``B``: the user's model on these inputs
-            with only their real steps as variables.
+        classifier: the model.
+        steps: the padded length the model is fed (``None``: the inputs as they are).
+        pad_value: the constant of the padded steps.
     """
 
     length: int
     rows: Tensor
-    forward: ForwardFn
+    classifier: Classifier
+    steps: int | None = None
+    pad_value: float = 0.0
+
+    def forward(self, *, functional: bool = False) -> ForwardFn:
+        """``(B, L, F) -> (B, classes)`` for any ``B``: the user's model on inputs of this
+        group with only their real steps as variables (``functional``: as in
+        :func:`differentiable_forward`)."""
+        if self.steps is None:  # trimmed: every step of the inputs is real
+            return self.classifier.bind(None, functional=functional)
+        lengths = torch.tensor([self.length], dtype=torch.long)
+        return self.classifier.bind(lengths, steps=self.steps, pad_value=self.pad_value,
+                                    functional=functional)
+
+
+def _second_parameter_optional(model: nn.Module) -> bool:
+    try:
+        params = list(inspect.signature(model.forward).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    return len(params) >= 2 and params[1].default is not inspect.Parameter.empty
 
 
 class Classifier(nn.Module):
@@ -143,19 +175,25 @@ class Classifier(nn.Module):
         self.takes_lengths = (takes_lengths_from_signature(model) if takes_lengths is None
                               else bool(takes_lengths))
         self.padding: PaddingMode = padding
+        self._lengths_optional = _second_parameter_optional(model)
         for name in ("input_size", "num_classes"):
             if isinstance(getattr(model, name, None), int):
                 setattr(self, name, getattr(model, name))
 
-    def _call(self, x: Tensor, lengths: Tensor | None, *, second_order: bool) -> Tensor:
+    def _call(self, x: Tensor, lengths: Tensor | None, *, second_order: bool,
+              functional: bool = False) -> Tensor:
         args: tuple[Tensor, ...] = (x,)
         if self.takes_lengths:
-            if lengths is None:
-                lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.long,
-                                     device=x.device)
-            args = (x, lengths)
+            if lengths is not None:
+                args = (x, lengths)
+            elif not self._lengths_optional:  # all steps real
+                args = (x, torch.full((x.shape[0],), x.shape[1], dtype=torch.long,
+                                      device=x.device))
         try:
-            return _run(self.model, *args) if second_order else self.model(*args)
+            if second_order:
+                return _run(self.model, *args, functional=functional)
+            out: Tensor = self.model(*args)
+            return out
         except TypeError as exc:
             if "positional argument" in str(exc):
                 hint = ("takes_lengths=False" if self.takes_lengths else "takes_lengths=True")
@@ -169,7 +207,7 @@ class Classifier(nn.Module):
         return self._call(x, lengths, second_order=False)
 
     def bind(self, lengths: Tensor | None, *, steps: int | None = None,
-             pad_value: float = 0.0) -> ForwardFn:
+             pad_value: float = 0.0, functional: bool = False) -> ForwardFn:
         """An x-only, twice-differentiable function of the real steps.
 
         Args:
@@ -178,6 +216,7 @@ class Classifier(nn.Module):
             steps: pad inputs with ``pad_value`` up to this many steps before the call
                 (``"fed"`` semantics); ``None``: call on the inputs as given.
             pad_value: the constant of the padded steps.
+            functional: as in :func:`differentiable_forward`.
 
         Returns:
             ``(B, T', F) -> (B, L)``.
@@ -195,7 +234,7 @@ class Classifier(nn.Module):
             if steps is not None and z.shape[1] < steps:
                 tail = z.new_full((z.shape[0], steps - z.shape[1], z.shape[2]), pad_value)
                 x = torch.cat([z, tail], dim=1)
-            return self._call(x, lens, second_order=True)
+            return self._call(x, lens, second_order=True, functional=functional)
 
         return forward
 
@@ -244,23 +283,21 @@ class Classifier(nn.Module):
         group when ``lengths`` is ``None``.
 
         Raises:
-            ValueError: if padded steps hold different values, or on ``padding="trim"`` for a
-                model that reads its padding.
+            ValueError: if padded steps fed to the model hold different values, or on
+                ``padding="trim"`` for a model that reads its padding.
         """
         n, steps = x.shape[0], x.shape[1]
         if lengths is None:
-            return [Group(steps, torch.arange(n), self.bind(None))] if n else []
+            return [Group(steps, torch.arange(n), self)] if n else []
         mode = self.resolved_padding(x, lengths)
-        pad = padding_value(x, lengths)
+        pad = padding_value(x, lengths) if mode == "fed" else 0.0
         lengths = lengths.cpu()
         out = []
         for value in torch.unique(lengths):
             length = int(value)
             rows = torch.nonzero(lengths == value).squeeze(1)
-            bound = torch.tensor([length], dtype=torch.long)
-            forward = (self.bind(bound) if mode == "trim" or length == steps
-                       else self.bind(bound, steps=steps, pad_value=pad))
-            out.append(Group(length, rows, forward))
+            fed = mode == "fed" and length < steps
+            out.append(Group(length, rows, self, steps if fed else None, pad))
         return out
 
 

@@ -28,7 +28,7 @@ def plot_figure5(panels: Sequence[dict[str, Any]], path: Path) -> None:
     formula (dashed, not a bound), and vertical lines at the lower bound (E2) and ``r*``.
 
     Args:
-        panels: records with the fields of :class:`seqrobust.experiments.figure5.Panel`.
+        panels: records with the fields of :class:`seqrobust.studies.figure5.Panel`.
         path: PNG file to write.
     """
     dims = sorted({p["d"] for p in panels})
@@ -80,7 +80,7 @@ def plot_noise(summary: dict[str, Any], path: Path) -> None:
     adversarial radius against the square-root-of-d law.
 
     Args:
-        summary: the record written by :func:`seqrobust.experiments.noise.write_noise`.
+        summary: the record written by :func:`seqrobust.measure.noise.write_noise`.
         path: PNG file to write.
     """
     rho = np.asarray(summary["rho"])

@@ -1,47 +1,55 @@
-"""Training runs on disk: ``config.json``, ``metrics.jsonl``, ``ckpt/last.*`` and the final
-``model.*``; a killed run resumes from its last checkpoint to the same final weights."""
+"""Training runs on disk: a :class:`~seqrobust.training.config.TrainConfig` trained into a run
+folder (:mod:`~seqrobust.training.runfolder`); a killed run resumes from its last checkpoint to
+the same final weights."""
 
 from __future__ import annotations
 
-import json
-import time
+import math
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
-from torch.nn.parallel import DistributedDataParallel
-from tqdm import tqdm
 
 from seqrobust.data.dataset import SequenceData
-from seqrobust.data.registry import MNIST_DATASETS, load_dataset
-from seqrobust.data.timeseries import standardization
-from seqrobust.models.recurrent import RecurrentClassifier
-from seqrobust.training.checkpoint import load_checkpoint, save_checkpoint
+from seqrobust.data.registry import load_dataset
+from seqrobust.models.classifier import Classifier
+from seqrobust.models.factory import build_classifier, classifier_from_config
+from seqrobust.models.recurrent import CELLS, RecurrentClassifier
+from seqrobust.training import runfolder as rf
+from seqrobust.training.checkpoint import read_pair, unpack_state
 from seqrobust.training.config import TrainConfig
 from seqrobust.training.distributed import Distributed, setup, teardown
-from seqrobust.training.loop import (
-    Penalty,
-    StepLoss,
-    batch_indices,
-    cosine_lr,
-    predict,
-    train_step,
+from seqrobust.training.engine import (
+    Position,
+    Schedule,
+    Task,
+    prepare_task,
+    run_epochs,
+    sharded_accuracy,
 )
+from seqrobust.training.lock import run_lock
+from seqrobust.training.loop import NonFiniteLoss, Penalty
+from seqrobust.training.records import CHECKPOINT_META, FINAL_META, check_arch, check_meta
+from seqrobust.training.sizes import check_memory, check_size
+from seqrobust.training.snapshot import read_snapshot
 
-CONFIG, METRICS, LAST, FINAL = "config.json", "metrics.jsonl", "ckpt/last", "model"
+CONFIG, METRICS, LAST, FINAL = rf.CONFIG, rf.METRICS, "ckpt/last", rf.FINAL
 
 
 @dataclass(frozen=True)
 class TrainResult:
-    """Summary of a finished run."""
+    """Summary of a run (``already_finished``: ``--resume`` found final weights and kept
+    them)."""
 
     run_dir: Path
     test_accuracy: float
     train_seconds: float
     steps: int
     completed: bool
+    already_finished: bool = False
 
 
 def resolve_device(name: str) -> torch.device:
@@ -57,16 +65,45 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def build_model(cfg: TrainConfig, data: SequenceData) -> RecurrentClassifier:
-    """The classifier ``cfg`` describes, sized for ``data``."""
-    return RecurrentClassifier(
-        input_size=data.num_features,
-        num_classes=data.num_classes,
-        cell=cfg.cell,  # type: ignore[arg-type]
-        hidden_size=cfg.hidden,
-        num_layers=cfg.layers,
-        dropout=cfg.dropout,
-    )
+def _config(model: nn.Module) -> dict[str, Any]:
+    """The constructor arguments a built-in model saves with its weights."""
+    config = getattr(model, "config", None)
+    if not callable(config):
+        raise ValueError(f"{type(model).__name__} has no config(); use a built-in architecture")
+    return dict(config())
+
+
+def build_model(cfg: TrainConfig, data: SequenceData, *,
+                device: torch.device | None = None) -> nn.Module:
+    """The classifier ``cfg`` describes (``cfg.cell``: any of
+    :data:`~seqrobust.models.ARCHS`), sized for ``data`` (with ``device``: after checking that
+    training it fits that device's memory). A TCN gets as many residual blocks as make its
+    receptive field cover ``data``'s steps.
+
+    Raises:
+        ValueError: with the parameter count, if the model is too big.
+    """
+    kwargs: dict[str, Any] = {"input_size": data.num_features, "num_classes": data.num_classes,
+                              "hidden_size": cfg.hidden, "num_layers": cfg.layers,
+                              "dropout": cfg.dropout, "heads": cfg.heads,
+                              "max_len": data.seq_len}
+    if cfg.cell == "tcn":
+        kwargs["num_layers"] = None
+    what = f"hidden {cfg.hidden} x layers {cfg.layers} ({cfg.cell})"
+    if cfg.cell in CELLS:
+        count = check_size(cell=cfg.cell, hidden=cfg.hidden, layers=cfg.layers,
+                           input_size=data.num_features, classes=data.num_classes)
+    else:
+        with torch.device("meta"):
+            count = sum(p.numel() for p in build_classifier(cfg.cell, **kwargs).parameters())
+    if device is not None:
+        check_memory(count, device, what=what)
+    if cfg.cell in CELLS:  # the same constructor call as before other architectures existed
+        return RecurrentClassifier(input_size=data.num_features, num_classes=data.num_classes,
+                                   cell=cfg.cell,
+                                   hidden_size=cfg.hidden, num_layers=cfg.layers,
+                                   dropout=cfg.dropout)
+    return build_classifier(cfg.cell, **kwargs)
 
 
 def _penalty(cfg: TrainConfig, data: SequenceData) -> Penalty | None:
@@ -74,7 +111,7 @@ def _penalty(cfg: TrainConfig, data: SequenceData) -> Penalty | None:
         return None
     from seqrobust.regularizers import make_regularizer
 
-    reg = make_regularizer(
+    return make_regularizer(  # TrainConfig's step sizes are in user (pixel) units
         cfg.reg,
         estimator=cfg.estimator,
         probes=cfg.probes,
@@ -83,51 +120,96 @@ def _penalty(cfg: TrainConfig, data: SequenceData) -> Penalty | None:
         at_steps=cfg.at_steps,
         at_alpha=cfg.at_alpha * data.eps_scale,
     )
-    return lambda m, x, y, gen: reg(m, x, y, generator=gen)
 
 
-def _data_card(cfg: TrainConfig, data: SequenceData) -> dict[str, Any]:
-    """What a user of the weights must know about the inputs (saved with the model)."""
-    card: dict[str, Any] = {
-        "dataset": cfg.dataset,
-        "steps": data.seq_len,
-        "features": data.num_features,
-        "classes": data.num_classes,
-        "variable_length": data.lengths is not None,
-        "bounds": data.bounds,
-        "eps_unit": data.eps_unit,
-        "eps_scale": data.eps_scale,
-    }
-    if cfg.dataset not in MNIST_DATASETS:
-        card["standardization"] = standardization(cfg.dataset)
-    return card
+def _finished(run_dir: Path) -> TrainResult:
+    meta = rf.final_meta(run_dir)
+    acc = meta.get("test_accuracy")
+    return TrainResult(run_dir, math.nan if acc is None else float(acc),
+                       float(meta.get("elapsed", 0.0)), int(meta["step"]), True, True)
 
 
-def _sharded_accuracy(
-    model: nn.Module, data: SequenceData, ddp: Distributed, device: torch.device
-) -> float:
-    """Test accuracy with the inputs split over the ranks and the counts summed."""
-    was_training = model.training
-    model.eval()
-    part = data.subset(ddp.shard(torch.arange(len(data))))
-    lengths = None if part.lengths is None else part.lengths.to(device)
-    pred = predict(model, part.inputs.to(device), lengths=lengths)
-    correct = float((pred == part.labels.to(device)).sum())
-    model.train(was_training)
-    total = ddp.all_sum([correct, float(len(part))], device)
-    return total[0] / max(total[1], 1.0)
+@dataclass
+class _Session:
+    """A run being trained: its data, model, loop task, position and listener."""
+
+    cfg: TrainConfig
+    run_dir: Path
+    train_data: SequenceData
+    test_data: SequenceData
+    model: nn.Module
+    task: Task
+    position: Position
+    listener: rf.FolderListener
 
 
-def _append_metrics(run_dir: Path, record: dict[str, Any]) -> None:
-    with open(run_dir / METRICS, "a") as fh:
-        fh.write(json.dumps(record) + "\n")
+def _open(cfg: TrainConfig, run_dir: Path, *, resume: bool, saved: TrainConfig | None,
+          ddp: Distributed, device: torch.device) -> _Session:
+    """Build the model (seeded as always), restore the last checkpoint or start the folder."""
+    train_data = load_dataset(cfg.dataset, split="train", root=cfg.data_root,
+                              limit=cfg.train_limit)
+    test_data = load_dataset(cfg.dataset, split="test", root=cfg.data_root, limit=cfg.test_limit)
+    torch.manual_seed(cfg.seed)
+    model = build_model(cfg, train_data, device=device).to(device)
+    classifier = Classifier(model, takes_lengths=train_data.lengths is not None)
+    task = prepare_task(classifier, train_data, test_data, penalty=_penalty(cfg, train_data),
+                        lam=cfg.lam, reg_fraction=cfg.reg_fraction, lr=cfg.lr,
+                        weight_decay=cfg.weight_decay, batch_size=cfg.batch_size, ddp=ddp,
+                        device=device)
+    position = rf.restore_state(run_dir, model=model, optimizer=task.optimizer) if resume else None
+    if position is not None and ddp.world > 1:
+        position.window.clear()  # rank 0's window only: each rank restarts its own
+    if ddp.main:
+        if position is None:
+            rf.start(run_dir, cfg)
+        else:
+            rf.truncate_metrics(run_dir, position.step)
+            if saved is not None and saved.device != cfg.device:
+                rf.write_config(run_dir, cfg)
+    listener = rf.FolderListener(run_dir, model=model, optimizer=task.optimizer,
+                                 arch=_config(model),
+                                 saved_step=None if position is None else position.step)
+    return _Session(cfg, run_dir, train_data, test_data, model, task, position or Position(),
+                    listener)
 
 
-def _truncate_metrics(run_dir: Path, step: int) -> None:
-    path = run_dir / METRICS
-    if path.exists():
-        keep = [ln for ln in path.read_text().splitlines() if json.loads(ln).get("step", 0) <= step]
-        path.write_text("".join(ln + "\n" for ln in keep))
+def _run(session: _Session, *, ddp: Distributed, progress: bool,
+         stop_after_steps: int | None) -> float | None:
+    """The loop over the session's schedule; a non-finite loss names the kept checkpoint."""
+    cfg = session.cfg
+    schedule = Schedule(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, clip=cfg.clip,
+                        seed=cfg.seed, log_every=cfg.log_every,
+                        checkpoint_every=cfg.checkpoint_every)
+    try:
+        return run_epochs(session.task, schedule, session.position, session.listener, ddp=ddp,
+                          progress=progress, desc=session.run_dir.name,
+                          stop_after_steps=stop_after_steps)
+    except NonFiniteLoss as exc:
+        saved = session.listener.saved_step
+        kept = ("no checkpoint was written" if saved is None else
+                f"the last good checkpoint (step {saved}) is kept")
+        raise NonFiniteLoss(f"{session.run_dir}: training stopped at {exc}; {kept}") from None
+
+
+def _finish(session: _Session, test_acc: float | None, *, ddp: Distributed) -> TrainResult:
+    """Write the final weights of a completed run (evaluating them if the loop did not)."""
+    cfg, position = session.cfg, session.position
+    total_steps = -(-len(session.train_data) // cfg.batch_size) * cfg.epochs
+    completed = position.step >= total_steps
+    if completed and test_acc is None:  # resumed after the last checkpoint
+        test_acc = sharded_accuracy(session.task.model, session.test_data, ddp,
+                                    session.task.device)
+    if completed and ddp.main:
+        rf.save_final(session.run_dir, session.model, {
+            "step": position.step,
+            "elapsed": position.elapsed,
+            "test_accuracy": test_acc,
+            "model": _config(session.model),
+            "data": rf.data_card(cfg, session.train_data),
+            "world_size": ddp.world,
+        })
+    acc = math.nan if test_acc is None else test_acc
+    return TrainResult(session.run_dir, acc, position.elapsed, position.step, completed)
 
 
 def train(
@@ -143,7 +225,8 @@ def train(
     Args:
         cfg: the configuration (written to ``config.json``).
         run_dir: output folder; must not already hold a run unless ``resume``.
-        resume: continue from ``ckpt/last`` with the saved config.
+        resume: continue from the last checkpoint with the saved config (the device may
+            differ); a finished run is reported and left as it is.
         progress: show a progress bar.
         stop_after_steps: stop (as if killed) after this many global steps; for tests.
 
@@ -152,162 +235,32 @@ def train(
 
     Raises:
         ValueError: on a folder that already holds a run (without ``resume``), a resume of
-            a folder without one, or a config that differs from the saved one.
+            a folder without one, a config that differs from the saved one, a folder another
+            process is writing, bad files in it, or a loss that becomes non-finite.
     """
     run_dir = Path(run_dir)
     ddp, device = setup(resolve_device(cfg.device))
     if cfg.batch_size < ddp.world:
         raise ValueError(f"batch size {cfg.batch_size} is smaller than the {ddp.world} ranks")
-    if resume:
-        saved = TrainConfig.load(run_dir / CONFIG)
-        if saved != cfg:
-            diff = [k for k, v in cfg.to_json().items() if saved.to_json()[k] != v]
-            raise ValueError(f"--resume with a different config ({', '.join(diff)}); omit them")
-    elif (run_dir / CONFIG).exists():
-        raise ValueError(f"{run_dir} already holds a run; pass --resume or choose another --out")
-    train_data = load_dataset(cfg.dataset, split="train", root=cfg.data_root, limit=cfg.train_limit)
-    test_data = load_dataset(cfg.dataset, split="test", root=cfg.data_root, limit=cfg.test_limit)
-    torch.manual_seed(cfg.seed)
-    model = build_model(cfg, train_data).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = -(-len(train_data) // cfg.batch_size)
-    total_steps = steps_per_epoch * cfg.epochs
-    penalty = _penalty(cfg, train_data)
-    local_batch = -(-cfg.batch_size // ddp.world)
-    objective: nn.Module = StepLoss(
-        model,
-        penalty=penalty,
-        lam=cfg.lam,
-        penalty_inputs=max(1, round(local_batch * cfg.reg_fraction)),
-    )
-    if ddp.world > 1:
-        objective = DistributedDataParallel(objective)
-
-    step, elapsed = 0, 0.0
-    if resume and (run_dir / (LAST + ".json")).exists():
-        meta = load_checkpoint(run_dir / LAST, model=model, optimizer=optimizer, restore_rng=True)
-        step, elapsed = int(meta["step"]), float(meta["elapsed"])
-        if ddp.main:
-            _truncate_metrics(run_dir, step)
-    elif ddp.main:
+    if resume and not run_dir.is_dir():
+        raise ValueError(f"{run_dir / CONFIG}: not found (is this a seqrobust run folder?)")
+    if ddp.main:
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / CONFIG).write_text(json.dumps(cfg.to_json(), indent=1) + "\n")
-        (run_dir / METRICS).write_text("")
-    ddp.barrier()
-    log = ddp.main
-
-    x_all, y_all = train_data.inputs.to(device), train_data.labels.to(device)
-    len_all = None if train_data.lengths is None else train_data.lengths.to(device)
-    bar = tqdm(
-        total=total_steps,
-        initial=step,
-        disable=not (progress and log),
-        desc=run_dir.name,
-        unit="step",
-    )
-    window: list[tuple[float, float, int, int]] = []
-    test_acc = float("nan")
-    stopped = False
-    while step < total_steps and not stopped:
-        epoch, offset = divmod(step, steps_per_epoch)
-        order = batch_indices(
-            len(train_data),
-            cfg.batch_size,
-            generator=torch.Generator().manual_seed(cfg.seed * 100_003 + epoch),
-        )
-        model.train()
-        started = time.perf_counter()
-        for idx in order[offset:]:
-            for group in optimizer.param_groups:
-                group["lr"] = cosine_lr(cfg.lr, step, total_steps)
-            seed = cfg.seed * 1_000_003 + step + 7919 * ddp.rank
-            gen = torch.Generator(device=device).manual_seed(seed)
-            local = ddp.shard(idx).to(device)
-            stats = train_step(
-                model,
-                x_all[local],
-                y_all[local],
-                optimizer,
-                generator=gen,
-                clip=cfg.clip,
-                lengths=None if len_all is None else len_all[local],
-                objective=objective,
-                loss_scale=len(local) * ddp.world / len(idx),
-            )
-            step += 1
-            window.append(
-                (stats.loss * stats.count, stats.penalty * stats.count, stats.correct, stats.count)
-            )
-            bar.update(1)
-            if step % cfg.log_every == 0 or step % steps_per_epoch == 0:
-                sums = ddp.all_sum([sum(w[i] for w in window) for i in range(4)], device)
-                loss, reg, acc = sums[0] / sums[3], sums[1] / sums[3], sums[2] / sums[3]
-                record = {
-                    "step": step,
-                    "epoch": epoch,
-                    "loss": loss,
-                    "train_acc": acc,
-                    "lr": optimizer.param_groups[0]["lr"],
-                }
-                if penalty is not None:
-                    record["reg"] = reg
-                if log:
-                    _append_metrics(run_dir, record)
-                bar.set_postfix(
-                    {
-                        "loss": f"{loss:.3f}",
-                        "acc": f"{acc:.3f}",
-                        **({"reg": f"{reg:.3g}"} if penalty is not None else {}),
-                    }
-                )
-                window.clear()
-            end_of_epoch = step % steps_per_epoch == 0
-            if end_of_epoch:
-                elapsed += time.perf_counter() - started
-                test_acc = _sharded_accuracy(model, test_data, ddp, device)
-                if log:
-                    _append_metrics(
-                        run_dir,
-                        {
-                            "step": step,
-                            "epoch": epoch + 1,
-                            "test_acc": test_acc,
-                            "elapsed_s": elapsed,
-                        },
-                    )
-                if progress and log:
-                    bar.write(
-                        f"epoch {epoch + 1}/{cfg.epochs}: test accuracy {100 * test_acc:.2f} %"
-                    )
-            checkpoint = cfg.checkpoint_every and step % cfg.checkpoint_every == 0
-            if log and (end_of_epoch or checkpoint):
-                run_time = elapsed if end_of_epoch else elapsed + time.perf_counter() - started
-                save_checkpoint(
-                    run_dir / LAST,
-                    model=model,
-                    optimizer=optimizer,
-                    meta={"step": step, "elapsed": run_time, "model": model.config()},
-                )
-            if stop_after_steps is not None and step >= stop_after_steps:
-                stopped = True
-                break
-    bar.close()
-    completed = step >= total_steps
-    if completed and log:
-        save_checkpoint(
-            run_dir / FINAL,
-            model=model,
-            meta={
-                "step": step,
-                "elapsed": elapsed,
-                "test_accuracy": test_acc,
-                "model": model.config(),
-                "data": _data_card(cfg, train_data),
-                "world_size": ddp.world,
-            },
-        )
+    lock: AbstractContextManager[None] = run_lock(run_dir) if ddp.main else nullcontext()
+    with lock:
+        saved = rf.check_resume(run_dir, cfg) if resume else None
+        if resume and rf.is_finished(run_dir):
+            teardown(ddp)
+            return _finished(run_dir)
+        if not resume:
+            rf.check_new(run_dir)
+        ddp.barrier()
+        session = _open(cfg, run_dir, resume=resume, saved=saved, ddp=ddp, device=device)
+        ddp.barrier()
+        test_acc = _run(session, ddp=ddp, progress=progress, stop_after_steps=stop_after_steps)
+        result = _finish(session, test_acc, ddp=ddp)
     teardown(ddp)
-    return TrainResult(run_dir, test_acc, elapsed, step, completed)
+    return result
 
 
 def ensure_trained(cfg: TrainConfig, run_dir: str | Path, *, progress: bool = False) -> None:
@@ -326,34 +279,40 @@ def ensure_trained(cfg: TrainConfig, run_dir: str | Path, *, progress: bool = Fa
         saved = TrainConfig.load(saved_path)
         if replace(saved, device=cfg.device) != cfg:
             raise ValueError(f"{run_dir} holds a run with another config; use another --out")
-        if saved.device != cfg.device:
-            saved_path.write_text(json.dumps(cfg.to_json(), indent=1) + "\n")
-    if (run_dir / "model.json").exists():
+    if rf.is_finished(run_dir):
         return
     train(cfg, run_dir, resume=saved_path.exists(), progress=progress)
 
 
 def load_model(
     run_dir: str | Path, *, device: str | torch.device = "cpu"
-) -> tuple[RecurrentClassifier, TrainConfig]:
+) -> tuple[nn.Module, TrainConfig]:
     """The trained classifier of ``run_dir`` (final weights, else the last checkpoint), in eval
     mode, with its config.
 
     Raises:
-        ValueError: if the folder holds no run or no checkpoint.
+        ValueError: if the folder holds no run or no checkpoint, or one line naming the file
+            and field of a bad record or weights.
     """
     run_dir = Path(run_dir)
     cfg = TrainConfig.load(run_dir / CONFIG)
-    name = FINAL if (run_dir / (FINAL + ".json")).exists() else LAST
-    if not (run_dir / (name + ".json")).exists():
-        raise ValueError(f"{run_dir}: no checkpoint yet (train it first)")
-    record = json.loads((run_dir / (name + ".json")).read_text())
-    arch = record.get("meta", {}).get("model")
-    if isinstance(arch, dict):  # saved with the weights: no need to read the data
-        model = RecurrentClassifier(**arch)
+    if rf.is_finished(run_dir):
+        source = str(run_dir / (FINAL + ".json"))
+        tensors, record = read_pair(run_dir / FINAL)
+        meta = check_meta(source, record.get("meta", {}), FINAL_META)
+    else:
+        found = read_snapshot(run_dir / rf.CKPT)
+        if found is None:
+            raise ValueError(f"{run_dir}: no checkpoint yet (train it first)")
+        source, tensors, record = found
+        meta = check_meta(source, record.get("meta", {}), CHECKPOINT_META)
+    arch = meta.get("model")
+    model: nn.Module
+    if arch is not None:  # saved with the weights: no need to read the data
+        model = classifier_from_config(check_arch(source, arch))
     else:
         model = build_model(
             cfg, load_dataset(cfg.dataset, split="test", root=cfg.data_root, limit=1)
         )
-    load_checkpoint(run_dir / name, model=model)
+    unpack_state(source, tensors, record, model=model)
     return model.to(device).eval(), cfg

@@ -1,0 +1,202 @@
+"""``seqrobust merge KIND FOLDER``: combine the ``--shard i/n`` jobs of ``analyze``, ``noise`` or
+``attack`` into the outputs a single process writes.
+
+Each merge reads the shard records (:func:`~seqrobust.runs.shards.read_shards`: all
+there, one config, every input once), puts the per-input results back in global-index order
+and then runs the very code the unsharded command runs on them (summary, tables, plots), so the
+merged per-input table is the single-process one.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from seqrobust.runs.shards import Shard, interleave, read_shards, write_shard
+
+if TYPE_CHECKING:
+    from seqrobust.measure.robustness import RobustnessCurve
+
+KINDS: tuple[str, ...] = ("analyze", "noise", "attack")
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+    if not path.exists():
+        raise ValueError(f"{path} is missing; rerun that shard")
+    with open(path, newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        return (header or []), list(reader)
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+    tmp.replace(path)
+
+
+def merge_analyze(folder: str | Path, *, plots: bool = True) -> dict[str, Any]:
+    """Merge ``analyze`` shards in ``folder`` into ``rows.csv``, ``profile.csv``,
+    ``summary.json`` (and plots).
+
+    Returns:
+        The summary.
+
+    Raises:
+        ValueError: on missing, mixed or incomplete shards.
+    """
+    from seqrobust.runs.analyze import PROFILE, ROWS
+    from seqrobust.measure.analyze_summary import summarize
+    from seqrobust.runs.analyze import write_summary
+
+    folder = Path(folder)
+    shards = read_shards(folder, "analyze")
+    tables: dict[str, tuple[list[str], list[list[list[str]]]]] = {}
+    for name in ("rows", "profile"):
+        header: list[str] = []
+        parts: list[list[list[str]]] = []
+        for indices, payload in zip(shards.indices, shards.payloads, strict=True):
+            if not indices:  # an empty shard writes no CSV
+                parts.append([])
+                continue
+            head, rows = _read_csv(folder / payload[name])
+            header = header or head
+            if head != header:
+                raise ValueError(f"{payload[name]} has other columns than the first shard")
+            by_index = {int(r[0]): r for r in rows}
+            if sorted(by_index) != indices:
+                raise ValueError(f"{payload[name]} does not hold that shard's inputs; rerun it")
+            parts.append([by_index[i] for i in indices])
+        tables[name] = (header, parts)
+    for name, target in (("rows", ROWS), ("profile", PROFILE)):
+        header, parts = tables[name]
+        _write_csv(folder / target, header, interleave(shards.indices, parts))
+    config = dict(shards.config)
+    first = shards.payloads[0]
+    summary = summarize(folder / ROWS, folder / PROFILE, n=int(config["n"]))
+    summary["config"] = {k: v for k, v in config.items() if k not in ("total", "block")}
+    summary["dataset"], summary["unit"] = first["dataset"], first["unit"]
+    summary["seconds_this_call"] = sum(float(p["seconds"]) for p in shards.payloads)
+    summary["shards"] = shards.count
+    write_summary(folder, summary, plots=plots)
+    return summary
+
+
+def merge_noise(folder: str | Path, *, plots: bool = True) -> dict[str, Any]:
+    """Merge ``noise`` shards in ``folder`` into ``noise.json``, ``noise.csv`` and
+    ``noise.png`` (``plots`` is accepted for symmetry; the figure is always written).
+
+    Returns:
+        The summary.
+
+    Raises:
+        ValueError: on missing, mixed or incomplete shards.
+    """
+    from seqrobust.measure.noise import InputRecord, NoiseConfig
+    from seqrobust.runs.noise import summarise, write_noise
+
+    del plots
+    folder = Path(folder)
+    shards = read_shards(folder, "noise")
+    config = dict(shards.config)
+    run = str(config.pop("run"))
+    for key in ("total", "block", "split", "dataset"):
+        config.pop(key, None)
+    config["rho"] = tuple(config["rho"])
+    if config.get("bounds") is not None:
+        config["bounds"] = tuple(config["bounds"])
+    cfg = NoiseConfig(**config)
+    merged = interleave(shards.indices, [p["records"] for p in shards.payloads])
+    records = [InputRecord(**r) for r in merged]
+    summary = summarise(records, cfg, run=run)
+    write_noise(records, summary, cfg, folder)
+    return summary
+
+
+def write_attack_shard(
+    folder: str | Path,
+    shard: Shard,
+    curve: RobustnessCurve,
+    *,
+    indices: torch.Tensor,
+    total: int,
+    run: str | Path,
+    dataset: str,
+    batch_size: int,
+    plain: bool | None,
+) -> Path:
+    """Record one ``seqrobust attack --shard`` job: the curve's settings and radii (which must
+    agree between shards) and its per-input ``first_fooled`` (``indices`` among ``total``
+    inputs), for :func:`merge_attack`.
+
+    Returns:
+        The shard file.
+    """
+    config = {
+        "run": str(run), "dataset": dataset, "label": curve.label,
+        "settings": asdict(curve.settings), "eps": list(curve.eps), "unit": curve.unit,
+        "plain": plain, "total": total, "block": batch_size,
+    }
+    return write_shard(
+        folder, "attack", shard, config=config, indices=indices,
+        payload={"first_fooled": list(curve.first_fooled), "seconds": curve.seconds},
+    )
+
+
+def merge_attack(folder: str | Path, *, plots: bool = True) -> dict[str, Any]:
+    """Merge ``attack`` shards in ``folder`` into ``curve.csv``, ``curve.json`` (with the
+    sanity checks) and ``curve.png``.
+
+    Returns:
+        ``{"curve": ..., "checks": [...], "written": [...]}``.
+
+    Raises:
+        ValueError: on missing, mixed or incomplete shards.
+    """
+    from seqrobust.measure.robustness import (
+        AttackSettings,
+        curve_from_first_fooled,
+        sanity_checks,
+    )
+    from seqrobust.runs.attack import write_curve
+
+    folder = Path(folder)
+    shards = read_shards(folder, "attack")
+    config = shards.config
+    first = interleave(shards.indices, [p["first_fooled"] for p in shards.payloads])
+    curve = curve_from_first_fooled(
+        torch.tensor(first, dtype=torch.long),
+        label=str(config["label"]),
+        settings=AttackSettings(**config["settings"]),
+        eps=tuple(float(e) for e in config["eps"]),
+        seconds=sum(float(p["seconds"]) for p in shards.payloads),
+        unit=str(config["unit"]),
+    )
+    checks = sanity_checks(curve, plain=config.get("plain"))
+    written = write_curve(curve, folder, checks=checks, plot=plots)
+    return {"curve": curve, "checks": checks, "written": written}
+
+
+def merge(kind: str, folder: str | Path, *, plots: bool = True) -> dict[str, Any]:
+    """Dispatch to :func:`merge_analyze`, :func:`merge_noise` or :func:`merge_attack`.
+
+    Raises:
+        ValueError: on an unknown ``kind`` or bad shards.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; choose {', '.join(KINDS)}")
+    if kind == "analyze":
+        return merge_analyze(folder, plots=plots)
+    if kind == "noise":
+        return merge_noise(folder, plots=plots)
+    return merge_attack(folder, plots=plots)
+
+
+__all__ = ["KINDS", "merge", "merge_analyze", "merge_attack", "merge_noise"]

@@ -1,0 +1,98 @@
+"""``seqrobust noise`` on a run folder: the noise study of :mod:`seqrobust.measure.noise` on
+the run's test inputs, written as JSON/CSV/PNG, and ``--shard`` records."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqrobust.measure.noise import InputRecord, NoiseConfig, run_noise
+from seqrobust.measure.noise_summary import summarise
+from seqrobust.runs.shards import WHOLE, Shard, shard_indices, write_shard
+
+
+_PER_RADIUS = (
+    "p_unclipped", "p_clipped", "p_quadratic", "bound_imhof", "bound_chernoff", "changed",
+    "changed_q_positive", "changed_to_runner_up", "q_nonpositive", "q_nonpositive_unchanged",
+)
+_PER_INPUT = (
+    "index", "label", "pred", "runner_up", "t", "jnorm", "lam_min", "lam_max", "mean_curvature",
+    "r_linear", "r_lower", "r_star",
+)
+
+
+def write_noise(
+    records: list[InputRecord], summary: dict[str, Any], cfg: NoiseConfig, out: Path
+) -> None:
+    """Write ``noise.json`` (config, summary, every record), ``noise.csv`` (one row per input
+    and radius) and ``noise.png`` to ``out``."""
+    from seqrobust.reporting.plots_noise import plot_noise
+
+    out.mkdir(parents=True, exist_ok=True)
+    record = {"config": asdict(cfg), "summary": summary, "inputs": [asdict(r) for r in records]}
+    (out / "noise.json").write_text(json.dumps(record, indent=1) + "\n")
+    rho = sorted(cfg.radii)
+    lines = [",".join(("rho", *_PER_INPUT, *_PER_RADIUS))]
+    for r in records:
+        fixed = [repr(getattr(r, k)) for k in _PER_INPUT]
+        for i, rp in enumerate(rho):
+            values = (repr(getattr(r, k)[i]) for k in _PER_RADIUS)
+            lines.append(",".join([repr(rp), *fixed, *values]))
+    (out / "noise.csv").write_text("\n".join(lines) + "\n")
+    plot_noise(summary, out / "noise.png")
+
+
+def noise_experiment(
+    run_dir: Path,
+    cfg: NoiseConfig,
+    out: Path,
+    *,
+    split: str = "test",
+    progress: bool = False,
+    shard: Shard = WHOLE,
+    dataset: str | None = None,
+) -> dict[str, Any]:
+    """Load the trained run, measure the first ``cfg.n_inputs`` inputs of ``split`` and write
+    the outputs to ``out``; returns the summary. The radius unit, its scale and the clipping
+    range come from the dataset (``eps_scale``, ``eps_unit``, ``bounds``); ``dataset``
+    overrides the run's own (same features and classes). The default radii
+    (:data:`~seqrobust.measure.noise.DEFAULT_RHO_PIXELS`) are fixed in model units (1 to
+    257), so for other units they are rescaled. Variable-length inputs are trimmed to their
+    real steps (``d = length · features``).
+
+    With a ``shard`` other than the whole job, only the inputs ``i ≡ shard.index (mod
+    shard.count)`` are measured and their records go to ``out/noise.shard-I-of-N.json``;
+    ``seqrobust merge noise OUT`` then writes what one process would have (returns
+    ``{"shard", "inputs", "file"}`` instead of the summary).
+
+    Raises:
+        ValueError: if the run folder holds no trained model or the split is unknown.
+    """
+    from seqrobust.runs.load import load_run_data
+
+    model, _, data = load_run_data(run_dir, dataset=dataset, split=split, limit=cfg.n_inputs)
+    cfg = cfg.for_data(data)
+    if not shard.whole:
+        chosen = shard_indices(len(data), shard).tolist()
+        records = run_noise(
+            model, data.inputs, data.labels, cfg, progress=progress, indices=chosen,
+            lengths=data.lengths,
+        )
+        config = {"run": str(run_dir), **asdict(cfg), "split": split, "dataset": dataset,
+                  "total": len(data)}
+        path = write_shard(
+            out, "noise", shard, config={**config, "block": 1}, indices=chosen,
+            payload={"records": [asdict(r) for r in records]},
+        )
+        return {"shard": str(shard), "inputs": len(chosen), "file": str(path)}
+    records = run_noise(
+        model, data.inputs, data.labels, cfg, progress=progress, lengths=data.lengths
+    )
+    summary = summarise(records, cfg, run=str(run_dir))
+    write_noise(records, summary, cfg, out)
+    return summary

@@ -1,0 +1,229 @@
+"""``frontier.md``, ``frontier.csv`` and ``frontier.png`` of the frontier study: the
+seed-aggregated table, the verdict paragraph (rule in :mod:`.frontier_table`), grid coverage,
+attack strength and cost."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from seqrobust.studies.frontier.config import FrontierConfig
+from seqrobust.studies.frontier.table import (
+    Comparison,
+    FrontierPoint,
+    FrontierRow,
+    aggregate,
+    claim_status,
+    compare,
+    format_points,
+    pct,
+    point_label,
+    write_csv,
+)
+
+COVERAGE_DROP = 0.03
+"""A λ grid should reach a clean-accuracy cost of at least this (3 points)."""
+
+
+def _outcome(c: Comparison, reference: str) -> str:
+    return {"reference": f"{reference} more robust", "other": f"{c.other_method} more robust",
+            "not settled": "not settled", "no matched point": "no matched point"}[c.outcome]
+
+
+def _points_text(x: float, se: float) -> str:
+    if math.isnan(x):
+        return "–"
+    return f"{100 * x:+.1f}" if math.isnan(se) else f"{100 * x:+.1f} ± {100 * se:.1f}"
+
+
+def verdict_lines(
+    points: Sequence[FrontierPoint], cfg: FrontierConfig, *, metric: str, name: str
+) -> list[str]:
+    """The verdict paragraph and comparison table for one metric (``"robust"`` or ``"auc"``)."""
+    plain = next(p for p in points if p.method == "plain")
+    ref = cfg.reference
+    others = [m.name for m in cfg.methods if m.name != ref]
+    comps = {o: compare(points, ref, o, metric=metric, tol=cfg.match_tol,
+                        confidence=cfg.confidence) for o in others}
+    status = claim_status([comps[b] for b in cfg.baselines])
+    best = comps[others[0]].reference
+    parts = [
+        f"**Verdict on {name}: {status}.** Plain's clean accuracy is {pct(plain.clean, 2)} %; a "
+        f"point is matched when its mean clean accuracy is at most {100 * cfg.match_tol:g} point "
+        "below that.",
+    ]
+    if best is None:
+        parts.append(f"{ref} has no matched point, so the claim cannot be judged here.")
+    else:
+        parts.append(f"{ref}'s best matched point (λ={best.lam:g}, clean "
+                     f"{pct(best.clean, 2)} %) reaches {pct(getattr(best, metric))} %.")
+        for b in cfg.baselines:
+            c = comps[b]
+            if c.other is None:
+                parts.append(f"{b} has no matched point.")
+                continue
+            limit = "" if math.isnan(c.threshold) else f" (threshold ±{100 * c.threshold:.1f})"
+            parts.append(
+                f"Against {point_label(c.other)} ({pct(getattr(c.other, metric))} %): "
+                f"{_points_text(c.diff, c.se)} points{limit}, {_outcome(c, ref)}."
+            )
+    seeds = min((p.seeds for p in points), default=0)
+    parts.append(f"Decided by a two-sided Welch t-test at {100 * cfg.confidence:g} % over "
+                 f"{seeds} seed(s) per point; the claim needs the reference to beat every "
+                 "baseline.")
+    lines = [" ".join(parts), "",
+             f"| method | best matched point | clean % | {name} % | {ref} − method (points) "
+             "| Welch threshold | outcome |", "|---|---|---|---|---|---|---|"]
+    for o in others:
+        c = comps[o]
+        mark = " (baseline)" if o in cfg.baselines else ""
+        clean = pct(c.other.clean, 2) if c.other else "–"
+        value = pct(getattr(c.other, metric)) if c.other else "–"
+        limit = "–" if math.isnan(c.threshold) else f"±{100 * c.threshold:.1f}"
+        lines.append(f"| {o}{mark} | {point_label(c.other)} | {clean} | {value} | "
+                     f"{_points_text(c.diff, c.se)} | {limit} | {_outcome(c, ref)} |")
+    return lines
+
+
+def coverage_lines(points: Sequence[FrontierPoint]) -> list[str]:
+    """Per method: the robustness gain at the smallest λ (a grid should start near "no
+    effect") and the clean-accuracy cost at both ends (it should reach a 3-point cost)."""
+    plain = next(p for p in points if p.method == "plain")
+    lines = ["| method | λ range | robust gain at smallest λ (points) | clean cost at smallest λ "
+             f"| at largest λ | reaches {100 * COVERAGE_DROP:g}-point cost |",
+             "|---|---|---|---|---|---|"]
+    methods = list(dict.fromkeys(p.method for p in points if p.method != "plain"))
+    for m in methods:
+        pts = sorted((p for p in points if p.method == m), key=lambda p: p.lam)
+        drops = [plain.clean.mean - p.clean.mean for p in pts]
+        gain = pts[0].robust.mean - plain.robust.mean
+        lines.append(f"| {m} | {pts[0].lam:g} … {pts[-1].lam:g} | {100 * gain:+.1f} | "
+                     f"{100 * drops[0]:+.2f} | {100 * drops[-1]:+.2f} | "
+                     f"{'yes' if max(drops) >= COVERAGE_DROP else 'no'} |")
+    return lines
+
+
+def strength_lines(rows: Sequence[FrontierRow]) -> list[str]:
+    """How much APGD/Square added to PGD on the check inputs (worst case vs PGD alone)."""
+    gaps = [(a - w, e, r) for r in rows for (e, w), (_, a) in zip(r.worst, r.pgd_check,
+                                                                  strict=False)]
+    if not gaps:
+        return ["No check attack ran: the robust accuracies are PGD alone."]
+    gap, e, r = max(gaps, key=lambda g: g[0])
+    mean = sum(g[0] for g in gaps) / len(gaps)
+    return [f"Worst case over PGD, APGD-CE, APGD-DLR and Square vs PGD alone on the same "
+            f"{r.n_check} inputs: on average {100 * mean:.2f} points lower, at most "
+            f"{100 * gap:.2f} points ({r.method}, λ={r.lam:g}, seed {r.seed}, ε={e:g})."]
+
+
+def progress_lines(rows: Sequence[FrontierRow], pending: Sequence[str]) -> list[str]:
+    """The "interim" banner of a study that is not finished (empty when it is)."""
+    if not pending:
+        return []
+    total = len(rows) + len(pending)
+    shown = ", ".join(pending[:6]) + (f" and {len(pending) - 6} more" if len(pending) > 6 else "")
+    return [f"**Interim: {len(rows)} of {total} models finished** (pending: {shown}). The "
+            "verdict below uses only the finished models.", ""]
+
+
+def write_report(
+    cfg: FrontierConfig, out: Path, rows: Sequence[FrontierRow], notes: Sequence[str],
+    *, pending: Sequence[str] = (),
+) -> Path:
+    """Write ``frontier.csv``, ``frontier.png`` and ``frontier.md`` into ``out`` (``pending``:
+    models not finished yet; with no plain model finished only the CSV and the banner)."""
+    from seqrobust.reporting.plots_frontier import FrontierSeries, plot_frontier
+
+    out.mkdir(parents=True, exist_ok=True)
+    key_eps = [e for e in cfg.key_eps if e in cfg.eps] or list(cfg.eps)
+    write_csv(rows, out / "frontier.csv", key_eps=key_eps, check_eps=cfg.check_eps)
+    report = out / "frontier.md"
+    if not any(r.method == "plain" for r in rows):
+        report.write_text("\n".join(["# Clean accuracy vs robustness frontier", "",
+                                     *progress_lines(rows, pending)]))
+        return report
+    points = aggregate(rows, headline_eps=cfg.headline_eps)
+    plain = next(p for p in points if p.method == "plain")
+
+    def err(s: float) -> float:
+        return 0.0 if math.isnan(s) else s
+
+    series = []
+    for m in cfg.methods:
+        pts = sorted((p for p in points if p.method == m.name), key=lambda p: p.lam)
+        series.append(FrontierSeries(
+            label=m.name, tags=["" if m.reg == "none" else f"{p.lam:g}" for p in pts],
+            x=[p.clean.mean for p in pts], x_err=[err(p.clean.se) for p in pts],
+            y=[[p.robust.mean for p in pts], [p.auc.mean for p in pts]],
+            y_err=[[err(p.robust.se) for p in pts], [err(p.auc.se) for p in pts]],
+        ))
+    worst_note = "worst case over attacks" if any(r.worst for r in rows) else "PGD"
+    robust_name = f"robust accuracy at ε={cfg.headline_eps:g} ({worst_note})"
+    plot_frontier(
+        series, out / "frontier.png", ylabels=[f"{robust_name} (%)", "PGD curve area (%)"],
+        match_at=plain.clean.mean - cfg.match_tol,
+        title=f"{cfg.dataset}, hidden {cfg.hidden}, {cfg.epochs} epochs, seeds "
+              f"{list(cfg.seeds)}; mean ± s.e. over seeds; dotted: plain − "
+              f"{100 * cfg.match_tol:g} point",
+    )
+    total_train = sum(r.train_seconds for r in rows)
+    total_attack = sum(r.attack_seconds for r in rows)
+    lines = [
+        "# Clean accuracy vs robustness frontier",
+        "",
+        f"2-layer tanh RNN, hidden {cfg.hidden}, {cfg.dataset}, {cfg.epochs} epochs, shared "
+        f"recipe, regularisers on {cfg.reg_fraction:g} of each batch; seeds {list(cfg.seeds)}. "
+        f"Clean accuracy on the full test set; L∞ PGD-{cfg.steps} (α = {cfg.alpha:g} px, "
+        f"{cfg.restarts} restart) nested sweep on the first {cfg.n_test} test inputs; APGD-CE/"
+        f"DLR ({cfg.apgd_steps} steps) and Square ({cfg.square_queries} queries) at ε = "
+        f"{', '.join(f'{e:g}' for e in cfg.check_eps)} on the first {cfg.check_n}, the robust "
+        f"accuracy being the worst case over all attacks per input; AUC = mean PGD robust "
+        f"accuracy over [0, {max(cfg.eps):g}]; ‖H‖_F² and |J| on the first {cfg.curv_n} "
+        "inputs. ε in pixel units (0–255). Mean ± standard error over seeds.",
+        "",
+        *progress_lines(rows, pending),
+        "![frontier](frontier.png)",
+        "",
+        "## Verdict",
+        "",
+        *verdict_lines(points, cfg, metric="robust", name=robust_name),
+        "",
+        *verdict_lines(points, cfg, metric="auc", name="PGD curve area"),
+        "",
+        "Rule: `seqrobust.studies.frontier.table` (module docstring). Picking the best λ "
+        "with the same seeds that measure it favours methods with more λ values.",
+        "",
+        "## All points",
+        "",
+        format_points(points, key_eps=key_eps, headline_eps=cfg.headline_eps),
+        "",
+        "Per model: `frontier.csv`. Curves and measurements: `evals/NAME/*.json`.",
+        "",
+        "## λ grid coverage",
+        "",
+        *coverage_lines(points),
+        "",
+        "## Attack strength",
+        "",
+        *strength_lines(rows),
+        "",
+        "## Cost",
+        "",
+        f"{len(rows)} models: training {total_train:.0f} s, attacks {total_attack:.0f} s in "
+        "total (wall time, as measured when each was computed; cached results keep their "
+        "original times).",
+    ]
+    if notes:
+        lines += ["", "## Notes", "", *[f"- {n}" for n in notes]]
+    config = ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in asdict(cfg).items())
+    lines += ["", "## Configuration", "", "```json", "{\n" + config + "\n}", "```", ""]
+    report.write_text("\n".join(lines))
+    return report
+
+
+__all__ = [
+    "coverage_lines", "progress_lines", "strength_lines", "verdict_lines", "write_report",
+]

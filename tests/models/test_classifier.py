@@ -1,0 +1,146 @@
+"""``Classifier`` and the one forward chooser on users' own modules: a plain ``nn.LSTM`` that
+reads its padding, an ``nn.TransformerEncoder`` (fused attention kernels) and a GRU whose
+``forward(x, lengths)`` packs the batch; second derivatives against float64 dense Hessians."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import Tensor, nn
+
+from seqrobust.geometry import dense_hessian_neg_margin, hvp_neg_margin, margins, top_curvature
+from seqrobust.models import Classifier, differentiable_forward
+from seqrobust.models.classifier import padding_value, takes_lengths_from_signature
+
+T, F, L = 6, 3, 4
+
+
+class LSTMNet(nn.Module):
+    """A batch-first LSTM and a linear head on the last step: it reads padded steps."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(F, 8, batch_first=True)
+        self.head = nn.Linear(8, L)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.lstm(x)[0][:, -1])
+
+
+class TransformerNet(nn.Module):
+    """Two ``nn.TransformerEncoderLayer`` (GELU) and mean pooling."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.proj = nn.Linear(F, 8)
+        layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, activation="gelu",
+                                           batch_first=True)
+        self.enc = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+        self.head = nn.Linear(8, L)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.enc(self.proj(x)).mean(1))
+
+
+class PackedGRU(nn.Module):
+    """``forward(x, lengths)`` packs the batch: padding never reaches the GRU."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gru = nn.GRU(F, 8, batch_first=True)
+        self.head = nn.Linear(8, L)
+
+    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True,
+                                                   enforce_sorted=False)
+        _, h = self.gru(packed)
+        return self.head(h[-1])
+
+
+LENGTHS = torch.tensor([6, 3, 4, 6, 2])
+
+
+def _x(dtype: torch.dtype = torch.float64) -> Tensor:
+    x = torch.randn(len(LENGTHS), T, F, generator=torch.Generator().manual_seed(0), dtype=dtype)
+    x[torch.arange(T)[None, :] >= LENGTHS[:, None]] = 0.0
+    return x
+
+
+def _model(cls: type[nn.Module]) -> nn.Module:
+    torch.manual_seed(0)
+    return cls().double().eval()
+
+
+def test_signature_detection_and_calls() -> None:
+    assert takes_lengths_from_signature(PackedGRU()) is True
+    assert takes_lengths_from_signature(LSTMNet()) is False
+    clf = Classifier(_model(PackedGRU))
+    x = _x()
+    torch.testing.assert_close(clf(x, LENGTHS), clf.model(x, LENGTHS))
+    full = torch.full((len(LENGTHS),), T)
+    torch.testing.assert_close(clf(x), clf.model(x, full))  # no lengths: all steps real
+    with pytest.raises(ValueError, match="takes_lengths=True"):
+        Classifier(_model(PackedGRU), takes_lengths=False)(x)
+    with pytest.raises(ValueError, match="unknown padding"):
+        Classifier(LSTMNet(), padding="drop")  # type: ignore[arg-type]
+
+
+def test_padding_semantics_are_checked_not_assumed() -> None:
+    x = _x()
+    lstm, gru = Classifier(_model(LSTMNet)), Classifier(_model(PackedGRU))
+    assert lstm.trims_exactly(x, LENGTHS)[0] is False  # it reads its padding
+    assert lstm.resolved_padding(x, LENGTHS) == "fed"
+    assert gru.resolved_padding(x, LENGTHS) == "trim"
+    with pytest.raises(ValueError, match="padding='trim' changes this model's logits"):
+        Classifier(_model(LSTMNet), padding="trim").groups(x, LENGTHS)
+    # each group's function of its real steps is the user's model on the padded input
+    for clf in (lstm, gru):
+        for g in clf.groups(x, LENGTHS):
+            z = x[g.rows, : g.length]
+            torch.testing.assert_close(g.forward()(z), clf(x[g.rows], LENGTHS[g.rows]),
+                                       rtol=1e-12, atol=1e-12)
+    x[1, 5] = 7.0
+    with pytest.raises(ValueError, match="padded steps hold different values"):
+        padding_value(x, LENGTHS)
+
+
+def test_bind_tiles_lengths_for_any_multiple() -> None:
+    clf, x = Classifier(_model(PackedGRU)), _x()
+    f = clf.bind(LENGTHS)
+    torch.testing.assert_close(f(torch.cat([x, x])), torch.cat([clf(x, LENGTHS)] * 2))
+    with pytest.raises(ValueError, match="multiple of the 5 bound lengths"):
+        f(x[:3])
+
+
+@pytest.mark.parametrize("cls", [LSTMNet, TransformerNet])
+def test_second_order_against_dense_float64_hessian(cls: type[nn.Module]) -> None:
+    """HVPs and Lanczos λ_max through the chooser equal the float64 dense Hessian (the fused
+    attention kernels have no double backward; the chooser avoids them)."""
+    model = _model(cls)
+    f = differentiable_forward(model, functional=True)
+    x = _x()[:3]
+    m = margins(f, x)
+    dense = dense_hessian_neg_margin(f, x, pred=m.pred, other=m.runner_up)
+    w = torch.randn_like(x)
+    hv = hvp_neg_margin(f, x, w, pred=m.pred, other=m.runner_up)
+    torch.testing.assert_close(hv.flatten(1), torch.einsum("bij,bj->bi", dense, w.flatten(1)),
+                               rtol=1e-9, atol=1e-10)
+    top = top_curvature(f, x, pred=m.pred, other=m.runner_up, max_iter=T * F)
+    expected = torch.linalg.eigvalsh(0.5 * (dense + dense.transpose(1, 2)))[:, -1]
+    assert torch.allclose(top.value, expected, rtol=0, atol=1e-6)
+
+
+def test_packed_gru_hessian_falls_back_to_reverse_mode() -> None:
+    """Forward-mode AD has no rule for packed sequences: the dense Hessian is built from
+    reverse-over-reverse products instead, and agrees with them."""
+    clf = Classifier(_model(PackedGRU))
+    group = next(g for g in clf.groups(_x(), LENGTHS) if g.length == T)  # rows 0 and 3
+    x = _x()[group.rows]
+    f = group.forward(functional=True)
+    m = margins(f, x)
+    dense = dense_hessian_neg_margin(f, x, pred=m.pred, other=m.runner_up)
+    w = torch.randn_like(x)
+    hv = hvp_neg_margin(f, x, w, pred=m.pred, other=m.runner_up)
+    torch.testing.assert_close(hv.flatten(1), torch.einsum("bij,bj->bi", dense, w.flatten(1)),
+                               rtol=1e-9, atol=1e-10)
+    assert torch.allclose(dense, dense.transpose(1, 2), atol=1e-10)
