@@ -6,7 +6,7 @@ from seqrobust.data import load_dataset
 from seqrobust.data.dataset import padding_value
 from seqrobust.data.registry import available_datasets
 from seqrobust.data.timeseries import _aeon_data_dir, _load_split, load_aeon, standardization
-from seqrobust.models import RecurrentClassifier, bind_lengths, differentiable_forward
+from seqrobust.models import Classifier, RecurrentClassifier
 
 pytest.importorskip("aeon")
 
@@ -131,7 +131,7 @@ def test_padding_never_changes_logits_or_gradients(cell):
     for inputs in (x, junk, longer):
         for forward in (model.forward_fast, model.forward_twice_differentiable):
             torch.testing.assert_close(forward(inputs, lengths), reference, rtol=0, atol=1e-12)
-        f = differentiable_forward(bind_lengths(model, lengths), functional=True)
+        f = Classifier(model).bind(lengths, functional=True)
         probe = inputs.clone().requires_grad_(True)
         (grad,) = torch.autograd.grad(f(probe)[:, 1].sum(), probe, create_graph=True)
         pad = torch.arange(inputs.shape[1])[None, :] >= lengths[:, None]
@@ -149,8 +149,8 @@ def test_padding_never_changes_logits_or_gradients(cell):
 
 def test_bound_lengths_must_match_batch():
     model = RecurrentClassifier(input_size=3, num_classes=2, hidden_size=4)
-    bound = bind_lengths(model, torch.tensor([2, 3]))
-    with pytest.raises(ValueError, match="bound to a batch of 2 lengths but got 1"):
+    bound = Classifier(model).bind(torch.tensor([2, 3]))
+    with pytest.raises(ValueError, match="multiple of the 2 bound lengths, got 1 inputs"):
         bound(torch.randn(1, 3, 3))
     with pytest.raises(ValueError, match="lengths must lie in"):
         model(torch.randn(2, 3, 3), torch.tensor([0, 3]))

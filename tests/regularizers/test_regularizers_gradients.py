@@ -7,7 +7,7 @@ import pytest
 import torch
 from reg_cases import tiny_inputs, tiny_model
 
-from seqrobust.models import RecurrentClassifier, bind_lengths
+from seqrobust.models import Classifier, RecurrentClassifier
 from seqrobust.regularizers import make_regularizer
 
 CASES = [
@@ -82,10 +82,10 @@ def test_padded_batches_bound_to_their_lengths(name):
     x, y = tiny_inputs(4), torch.tensor([0, 1, 2, 1])
     reg = make_regularizer(name, estimator="hutchinson", probes=3, at_eps=0.1, at_steps=2,
                            at_alpha=0.05)
-    full = _value(reg, bind_lengths(model, torch.full((4,), 3)), x, y)
+    full = _value(reg, Classifier(model).bind(torch.full((4,), 3)), x, y)
     torch.testing.assert_close(full, _value(reg, model, x, y), rtol=1e-10, atol=1e-12)
     if name in ("hessian", "pgd-at"):  # random draws shaped like x (padding included)
         return
-    short = _value(reg, bind_lengths(model, torch.full((4,), 2)), x, y)
+    short = _value(reg, Classifier(model).bind(torch.full((4,), 2)), x, y)
     truncated = _value(reg, model, x[:, :2].contiguous(), y)
     torch.testing.assert_close(short, truncated, rtol=1e-9, atol=1e-12)

@@ -8,25 +8,25 @@ from typing import Annotated, Optional
 
 import typer
 
+from seqrobust.cli._source import with_source
 from seqrobust.runs.analyze import AnalyzeConfig, run_analyze
+from seqrobust.runs.load import ModelSource
 
 _D = AnalyzeConfig()
 
 
+@with_source
 def analyze_cmd(
-    run: Annotated[Path, typer.Argument(help="Run folder (from `seqrobust train`).")],
+    source: ModelSource,
     n: Annotated[int, typer.Option(help="First N inputs of the split.")] = _D.n,
     out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
-        help="Output folder (default RUN/analyze).")] = None,
+        help="Output folder (default RUN/analyze; required with --model).")] = None,
     batch_size: Annotated[int, typer.Option(help="Inputs per chunk.")] = _D.batch_size,
     lanczos_iters: Annotated[int, typer.Option(help="Lanczos steps (HVPs).")] = _D.lanczos_iters,
     competitors: Annotated[str, typer.Option(help="all | runner-up")] = _D.competitors,
     fmn_steps: Annotated[int, typer.Option(help="Steps of each FMN run.")] = _D.fmn_steps,
     profile_n: Annotated[int, typer.Option(help="Inputs with per-step curvature.")] = _D.profile_n,
     split: Annotated[str, typer.Option(help="test | train")] = _D.split,
-    dataset: Annotated[
-        Optional[str], typer.Option(help="Dataset to evaluate on (default: the run's).")  # noqa: UP045
-    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the Lanczos start vectors.")] = _D.seed,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N")] = _D.device,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write the figures.")] = True,
@@ -47,14 +47,13 @@ def analyze_cmd(
         fmn_steps=fmn_steps,
         profile_n=profile_n,
         split=split,
-        dataset=dataset,
         seed=seed,
         device=device,
     )
-    if not (run / "model.json").exists():
-        raise ValueError(f"{run} holds no finished run (model.json missing)")
-    folder = out if out is not None else run / "analyze"
-    summary = run_analyze(run, folder, cfg, progress=not quiet, plots=plots, shard=part)
+    if source.run is not None and not (source.run / "model.json").exists():
+        raise ValueError(f"{source.run} holds no finished run (model.json missing)")
+    folder = source.output(out, "analyze")
+    summary = run_analyze(source, folder, cfg, progress=not quiet, plots=plots, shard=part)
     if not part.whole:
         typer.echo(json.dumps({**summary, "merge": f"seqrobust merge analyze {folder}"}))
         return

@@ -8,11 +8,14 @@ from typing import Annotated, Optional
 
 import typer
 
+from seqrobust.cli._source import with_source
 from seqrobust.measure.robustness import ATTACKS
+from seqrobust.runs.load import ModelSource
 
 
+@with_source
 def attack_cmd(
-    run: Annotated[Path, typer.Argument(help="Run folder (from `seqrobust train`).")],
+    source: ModelSource,
     attack: Annotated[str, typer.Option(help=" | ".join(ATTACKS))] = "pgd",
     eps: Annotated[Optional[str], typer.Option(  # noqa: UP045
         help="ε in the data's unit (pixels 0-255 for MNIST, training std for aeon sets): "
@@ -22,7 +25,7 @@ def attack_cmd(
     steps: Annotated[int, typer.Option(help="Iterations (PGD, APGD).")] = 30,
     n: Annotated[int, typer.Option(help="First N test inputs.")] = 10000,
     out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
-        help="Output folder (default RUN/attacks/ATTACK).")] = None,
+        help="Output folder (default RUN/attacks/ATTACK; required with --model).")] = None,
     restarts: Annotated[int, typer.Option(help="Random restarts.")] = 1,
     random_start: Annotated[bool, typer.Option("--random-start/--no-random-start",
                                                help="PGD random start.")] = True,
@@ -30,21 +33,20 @@ def attack_cmd(
     queries: Annotated[int, typer.Option(help="Square: queries per restart.")] = 1000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N")] = "auto",
-    dataset: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        help="Dataset to attack (default: the run's).")] = None,
     shard: Annotated[Optional[str], typer.Option(  # noqa: UP045
         help="Run only part I/N (0-based: the blocks of --batch-size inputs numbered I mod "
         "N); then `seqrobust merge attack OUT`.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
-    """Robust accuracy of a trained run against ε (nested sweep); writes CSV, JSON and PNG."""
+    """Robust accuracy of a trained run (or --model) against ε (nested sweep); writes CSV, JSON
+    and PNG."""
     from seqrobust.runs.attack import attack_run, format_checks, format_table
     from seqrobust.runs.shards import parse_shard
 
     part = parse_shard(shard)
-    res = attack_run(run, out, attack=attack, eps=eps, alpha=alpha, steps=steps,
+    res = attack_run(source, out, attack=attack, eps=eps, alpha=alpha, steps=steps,
                      restarts=restarts, random_start=random_start, queries=queries, seed=seed,
-                     n=n, batch_size=batch_size, device=device, dataset=dataset, shard=part,
+                     n=n, batch_size=batch_size, device=device, shard=part,
                      progress=not quiet)
     curve = res.curve
     if res.shard_file is not None:

@@ -1,4 +1,5 @@
-"""``seqrobust curvature``: the input-curvature penalty R = sum_k ||Hess f_k||_F^2 of a run."""
+"""``seqrobust curvature``: the input-curvature penalty R = sum_k ||Hess f_k||_F^2 of a run or a
+foreign model."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ from typing import Annotated, Optional
 
 import typer
 
+from seqrobust.cli._source import with_source
+from seqrobust.runs.load import ModelSource
 
+
+@with_source
 def curvature_cmd(
-    run: Annotated[Path, typer.Argument(help="Run folder.")],
+    source: ModelSource,
     n: Annotated[int, typer.Option(help="First N test inputs.")] = 1000,
     probes: Annotated[int, typer.Option(help="Probes per input (exact over the outputs).")] = 8,
     exact: Annotated[bool, typer.Option("--exact", help="Exact R (L*d HVPs per input).")] = False,
@@ -28,7 +33,7 @@ def curvature_cmd(
     """
     from seqrobust.runs.curvature import curvature_run
 
-    result = curvature_run(run, n=n, probes=probes, exact=exact, batch_size=batch_size,
+    result = curvature_run(source, n=n, probes=probes, exact=exact, batch_size=batch_size,
                            seed=seed, device=device, out=out, progress=not quiet)
     typer.echo(json.dumps(result))
 

@@ -8,7 +8,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from seqrobust.cli._source import with_source
 from seqrobust.measure.noise import NoiseConfig
+from seqrobust.runs.load import ModelSource
 from seqrobust.studies.figure5 import Figure5Config, run_figure5, write_figure5
 
 _N = NoiseConfig()
@@ -39,8 +41,9 @@ def figure5_cmd(
     typer.echo(f"{out}: all checks {'pass' if summary['all_checks_pass'] else 'FAIL'}")
 
 
+@with_source
 def noise_cmd(
-    run: Annotated[Path, typer.Argument(help="Trained run folder.")],
+    source: ModelSource,
     n: Annotated[int, typer.Option("--n", help="Number of test inputs.")] = _N.n_inputs,
     rho: Annotated[
         Optional[list[float]],  # noqa: UP045
@@ -53,15 +56,14 @@ def noise_cmd(
     union: Annotated[
         bool, typer.Option("--union", help="Model every competitor too (union bound; ~10x slower).")
     ] = False,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Output folder.")] = None,  # noqa: UP045
-    dataset: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        help="Dataset to evaluate on (default: the run's).")] = None,
+    out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--out", help="Output folder (default RUN/noise; required with --model).")] = None,
     shard: Annotated[Optional[str], typer.Option(  # noqa: UP045
         help="Run only part I/N of the inputs (0-based; i = I mod N); then `seqrobust merge "
         "noise OUT`.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
-    """Random noise on a trained model against Theorem B, per test input.
+    """Random noise on a trained model (run or --model) against Theorem B, per test input.
 
     Monte Carlo (clipped and unclipped) against the bound from each input's margin, gradient and
     Hessian spectrum; where assumption H1 fails; the noise-to-adversarial radius ratio against
@@ -75,10 +77,8 @@ def noise_cmd(
         n_inputs=n, rho=tuple(rho) if rho else _N.rho, samples=samples,
         num_kappa=num_kappa, seed=seed, union=union,
     )
-    target = out if out is not None else run / "noise"
-    summary = noise_experiment(
-        run, cfg, target, progress=not quiet, dataset=dataset, shard=part
-    )
+    target = source.output(out, "noise")
+    summary = noise_experiment(source, cfg, target, progress=not quiet, shard=part)
     if not part.whole:
         typer.echo(json.dumps({**summary, "merge": f"seqrobust merge noise {target}"}))
         return

@@ -1,4 +1,5 @@
-"""``seqrobust report RUN [RUN ...]``: a self-contained HTML report."""
+"""``seqrobust report RUN [RUN ...]`` (or ``--model ... --out DIR/report.html``): a
+self-contained HTML report."""
 
 from __future__ import annotations
 
@@ -7,18 +8,34 @@ from typing import Annotated, Optional
 
 import typer
 
+from seqrobust.cli._source import with_foreign
+from seqrobust.runs.load import ModelSource
 from seqrobust.runs.report import build_report
 
 
+@with_foreign
 def report_cmd(
-    runs: Annotated[list[Path], typer.Argument(help="One or more run folders.")],
+    foreign: ModelSource | None,
+    runs: Annotated[Optional[list[Path]], typer.Argument(  # noqa: UP045
+        help="One or more run folders (none with --model).", show_default=False)] = None,
     out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
-        help="HTML path (default RUN/report.html).")] = None,
+        help="HTML path (default RUN/report.html). With --model required; the model's "
+        "results are read from its folder, laid out like a run folder.")] = None,
     gallery: Annotated[int, typer.Option(help="Inputs in the adversarial gallery.")] = 3,
 ) -> None:
-    """Everything known about one or more runs, as one HTML file that opens from disk."""
-    target = out or (runs[0] / "report.html" if len(runs) == 1 else Path("report.html"))
-    path = build_report(runs, target, gallery=gallery)
+    """Everything known about one or more runs (or a foreign model), as one HTML file that
+    opens from disk."""
+    folders = list(runs or [])
+    if foreign is not None:
+        if folders:
+            raise ValueError("give run folders or --model, not both")
+        target = foreign.output(out)
+        path = build_report([foreign], target, gallery=gallery)
+    else:
+        if not folders:
+            raise ValueError("give at least one run folder or --model")
+        target = out or (folders[0] / "report.html" if len(folders) == 1 else Path("report.html"))
+        path = build_report(folders, target, gallery=gallery)
     typer.echo(str(path))
 
 

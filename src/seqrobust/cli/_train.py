@@ -18,10 +18,11 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from seqrobust.data.registry import load_dataset
+from seqrobust.cli._source import with_source
+from seqrobust.runs.load import ModelSource, load_source
 from seqrobust.training.config import TrainConfig
 from seqrobust.training.loop import accuracy
-from seqrobust.training.run import CONFIG, load_model, resolve_device, train
+from seqrobust.training.run import CONFIG, resolve_device, train
 
 
 def _option(name: str, hint: Any, default: Any, help: str,
@@ -97,20 +98,19 @@ def _command() -> Any:
 train_cmd = _command()
 
 
+@with_source
 def evaluate_cmd(
-    run: Annotated[Path, typer.Argument(help="Run folder.")],
+    source: ModelSource,
     split: Annotated[str, typer.Option(help="test | train")] = "test",
     limit: Annotated[Optional[int], typer.Option(help="Only the first N examples.")] = None,  # noqa: UP045
     device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
 ) -> None:
-    """Print the accuracy of a trained run (as JSON)."""
-    if split not in ("test", "train"):
-        raise ValueError(f"unknown split {split!r}; choose test or train")
+    """Print the accuracy of a trained run or a foreign model, with provenance (as JSON)."""
     dev = resolve_device(device)
-    model, cfg = load_model(run, device=dev)
-    data = load_dataset(cfg.dataset, split=split, root=cfg.data_root, limit=limit)  # type: ignore[arg-type]
-    acc = accuracy(model, data, device=dev)
-    typer.echo(json.dumps({"run": str(run), "split": split, "n": len(data), "accuracy": acc}))
+    loaded = load_source(source, split=split, limit=limit, device=dev)
+    acc = accuracy(loaded.model, loaded.data, device=dev)
+    typer.echo(json.dumps({"run": source.name, "split": split, "n": len(loaded.data),
+                           "accuracy": acc, "provenance": loaded.provenance}))
 
 
 def register(app: typer.Typer) -> None:

@@ -8,8 +8,6 @@ from seqrobust.models.classifier import differentiable_forward as differentiable
 from seqrobust.models.factory import ARCHS as ARCHS
 from seqrobust.models.factory import build_classifier as build_classifier
 from seqrobust.models.factory import classifier_from_config as classifier_from_config
-from seqrobust.models.paths import LengthBound as LengthBound
-from seqrobust.models.paths import bind_lengths as bind_lengths
 from seqrobust.models.recurrent import CELLS as CELLS
 from seqrobust.models.recurrent import RecurrentClassifier as RecurrentClassifier
 from seqrobust.models.tcn import TCNClassifier as TCNClassifier
@@ -20,12 +18,10 @@ __all__ = [
     "CELLS",
     "Classifier",
     "Group",
-    "LengthBound",
     "RecurrentClassifier",
     "TCNClassifier",
     "TransformerClassifier",
     "as_classifier",
-    "bind_lengths",
     "build_classifier",
     "classifier_from_config",
     "differentiable_forward",

@@ -2,7 +2,6 @@
 PGD adversarial training, behind one factory (:func:`make_regularizer`) used by the training
 loop."""
 
-from seqrobust.regularizers._paths import second_order_forward as second_order_forward
 from seqrobust.regularizers.adversarial import AdversarialRegularizer as AdversarialRegularizer
 from seqrobust.regularizers.base import Regularizer as Regularizer
 from seqrobust.regularizers.cure import CureRegularizer as CureRegularizer
@@ -31,5 +30,4 @@ __all__ = [
     "hessian_frobenius",
     "jacobian_frobenius",
     "make_regularizer",
-    "second_order_forward",
 ]

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from seqrobust._checks import check_positive, check_sequences
-from seqrobust.regularizers._paths import second_order_forward
+from seqrobust.models import differentiable_forward
 from seqrobust.types import ForwardFn
 
 
@@ -98,5 +98,5 @@ class CureRegularizer:
     ) -> Tensor:
         """``mean_b L_r(x_b)`` for inputs ``x`` ``(B, T, F)`` and labels ``y`` ``(B,)``; CURE is
         deterministic, ``generator`` is not used."""
-        forward = second_order_forward(model)
+        forward = differentiable_forward(model)
         return cure_penalty(forward, x, y, step=self.step, eps=self.eps).mean()

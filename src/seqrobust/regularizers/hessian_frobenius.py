@@ -1,201 +1,26 @@
-"""Estimators of the input-curvature penalty ``R(x) = sum_k ||Hess_x f_k(x)||_F^2``.
-
-``R`` is the squared Frobenius norm of the 3-tensor of input Hessians (theory.md §6), read as a
-trace: ``R = sum_e tr(H_e^T H_e)`` over any orthonormal output basis ``e``, with
-``H_e = Hess_x (e^T f)``. Every estimator below is unbiased for ``R`` (finite differences up to
-an ``O(h^2)`` bias) and differentiable with respect to the model's weights, so it can be
-added to a training loss (theory.md E19):
-
-* ``"hutchinson"``: ``X = ||H_e w||^2``, ``e ~ N(0, I_L)``, ``w ~ N(0, I_d)``; one
-  Hessian-vector product (double backward). Variance (E20)
-  ``4 tr(S^2) + 2 C + 2 ||G||_F^2 <= 8 R^2``.
-* ``"exact"``: exact over the outputs, ``X = sum_k ||H_k w||^2``, ``w ~ N(0, I_d)``; ``L``
-  Hessian-vector products, variance ``2 ||S||_F^2`` with ``S = sum_k H_k^2``.
-* ``"fd"``: forward differences of input gradients,
-  ``X = d ||(g_e(x + h w) - g_e(x)) / h||^2``, ``g_e = grad_x (e^T f)``, ``w`` uniform on the
-  unit sphere of ``R^d``, ``e ~ N(0, I_L)``. The per-sample error is ``O(h)`` but odd in ``w``,
-  so the bias is ``O(h^2)``.
-* ``"central"``: ``X = d ||(g_e(x + h w) - g_e(x - h w)) / (2h)||^2``; per-sample error
-  ``O(h^2)``, same cost as ``"fd"`` (two input gradients).
-
-Output-direction convention: ``e`` is a *Gaussian* vector (``E[e e^T] = I``), so one probe
-estimates the full ``R`` without a factor ``L`` (the planning runs used a random unit ``e``
-scaled by ``L``; both are unbiased, the Gaussian one matches (E20)).
-
-The default finite-difference steps (:data:`DEFAULT_FD_STEP`) come from the measured relative
-error of the finite-difference Hessian-vector product in float32 on the trained MNIST RNN
-(``docs/regularizers.md``); ``h`` is the Euclidean length of the input displacement.
-"""
+"""The Hessian-Frobenius training penalty: the mean over inputs of an estimate of
+``R(x) = sum_k ||Hess_x f_k(x)||_F^2`` from :mod:`seqrobust.geometry.frobenius` (the one family
+of estimators; their definitions, variances and default steps are documented there)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 from torch import Tensor, nn
 
-from seqrobust._checks import check_choice, check_positive, check_sequences
-from seqrobust.regularizers._paths import second_order_forward
+from seqrobust._checks import check_choice, check_positive
+from seqrobust.geometry.frobenius import (
+    DEFAULT_FD_STEP,
+    HESSIAN_ESTIMATORS,
+    HessianEstimator,
+    _check_probes,
+    finite_difference_samples,
+    hessian_frobenius,
+    hutchinson_samples,
+)
+from seqrobust.models import differentiable_forward
 from seqrobust.types import ForwardFn
-
-HessianEstimator = Literal["hutchinson", "fd", "central", "exact"]
-HESSIAN_ESTIMATORS: tuple[str, ...] = ("hutchinson", "fd", "central", "exact")
-
-DEFAULT_FD_STEP: dict[str, float] = {"fd": 1e-2, "central": 3e-2}
-"""Default step ``h`` (length of the input displacement, model units) per difference scheme."""
-
-
-def _check_probes(probes: int) -> None:
-    if isinstance(probes, bool) or not isinstance(probes, int) or probes <= 0:
-        raise ValueError(f"probes must be a positive integer, got {probes!r}")
-
-
-def _row_sum_squares(t: Tensor) -> Tensor:
-    return t.pow(2).flatten(1).sum(1)
-
-
-def _randn(like: Tensor, shape: tuple[int, ...], generator: torch.Generator | None) -> Tensor:
-    return torch.randn(shape, generator=generator, dtype=like.dtype, device=like.device)
-
-
-def _unit_rows(w: Tensor) -> Tensor:
-    """Each row of ``w`` scaled to unit Euclidean norm (a Gaussian row becomes uniform on the
-    sphere)."""
-    norms = w.flatten(1).norm(dim=1).clamp_min(torch.finfo(w.dtype).tiny)
-    return w / norms.view(-1, *([1] * (w.dim() - 1)))
-
-
-def hutchinson_samples(
-    forward: ForwardFn,
-    x: Tensor,
-    *,
-    all_outputs: bool = False,
-    generator: torch.Generator | None = None,
-    create_graph: bool = True,
-) -> Tensor:
-    """One Hessian-vector-product sample of ``R`` per input (theory.md E19).
-
-    Args:
-        forward: classifier ``(B, T, F) -> (B, L)``, twice differentiable.
-        x: inputs ``(B, T, F)``.
-        all_outputs: ``False``: ``||H_e w||^2`` with Gaussian ``e`` (one HVP);
-            ``True``: ``sum_k ||H_k w||^2`` (``L`` HVPs, exact over the outputs).
-        generator: source of ``w ~ N(0, I)`` (drawn first) and ``e ~ N(0, I)``.
-        create_graph: keep the graph so the result can be differentiated (training).
-
-    Returns:
-        ``(B,)`` unbiased samples of ``R(x_b)``.
-    """
-    w = _randn(x, tuple(x.shape), generator)
-    with torch.enable_grad():
-        xr = x.detach().requires_grad_(True)
-        out = forward(xr)
-        if not all_outputs:
-            e = _randn(out, tuple(out.shape), generator)
-            (g,) = torch.autograd.grad((out * e).sum(), xr, create_graph=True)
-            (hv,) = torch.autograd.grad((g * w).sum(), xr, create_graph=create_graph)
-            return _row_sum_squares(hv)
-        total = out.new_zeros(x.shape[0])
-        for k in range(out.shape[1]):
-            (g,) = torch.autograd.grad(out[:, k].sum(), xr, create_graph=True, retain_graph=True)
-            (hv,) = torch.autograd.grad(
-                (g * w).sum(), xr, create_graph=create_graph, retain_graph=True
-            )
-            total = total + _row_sum_squares(hv)
-        return total
-
-
-def finite_difference_samples(
-    forward: ForwardFn,
-    x: Tensor,
-    *,
-    step: float,
-    central: bool = False,
-    generator: torch.Generator | None = None,
-    create_graph: bool = True,
-) -> Tensor:
-    """One finite-difference sample of ``R`` per input (theory.md §6, finite differences).
-
-    Both gradient evaluations run as one batch of ``2B`` inputs (one forward, one backward).
-
-    Args:
-        forward: classifier ``(B, T, F) -> (B, L)``, differentiable (twice if the result
-            must reach the weights).
-        x: inputs ``(B, T, F)``.
-        step: displacement length ``h`` (model units).
-        central: central (``O(h^2)`` per sample) instead of forward differences.
-        generator: source of the direction (drawn first) and of ``e ~ N(0, I_L)``.
-        create_graph: keep the graph so the result can be differentiated (training).
-
-    Returns:
-        ``(B,)`` samples of ``R(x_b)``, bias ``O(h^2)``.
-    """
-    batch, dim = x.shape[0], x[0].numel()
-    w = _unit_rows(_randn(x, tuple(x.shape), generator))
-    x0 = x.detach()
-    if central:
-        points, denom = torch.cat([x0 + step * w, x0 - step * w]), 2.0 * step
-    else:
-        points, denom = torch.cat([x0, x0 + step * w]), step
-    with torch.enable_grad():
-        points.requires_grad_(True)
-        out = forward(points)
-        e = _randn(out, (batch, out.shape[1]), generator)
-        (g,) = torch.autograd.grad(
-            (out * torch.cat([e, e])).sum(), points, create_graph=create_graph
-        )
-    diff = (g[batch:] - g[:batch]) / denom
-    return dim * _row_sum_squares(diff)
-
-
-def hessian_frobenius(
-    forward: ForwardFn,
-    x: Tensor,
-    *,
-    estimator: HessianEstimator = "fd",
-    probes: int = 1,
-    fd_step: float | None = None,
-    generator: torch.Generator | None = None,
-    create_graph: bool = True,
-) -> Tensor:
-    """Unbiased per-input estimates of ``R(x) = sum_k ||Hess_x f_k(x)||_F^2`` (theory.md E19).
-
-    Args:
-        forward: classifier ``(B, T, F) -> (B, L)``; for ``create_graph=True`` it must support
-            double backward (see :func:`~seqrobust.regularizers.second_order_forward`).
-        x: inputs ``(B, T, F)``.
-        estimator: ``"hutchinson"``, ``"exact"`` (over outputs), ``"fd"`` or ``"central"``.
-        probes: independent samples averaged per input (all in one batch of ``probes * B``).
-        fd_step: finite-difference step; ``None`` takes :data:`DEFAULT_FD_STEP`.
-        generator: randomness of the probes.
-        create_graph: keep the graph so the estimate is differentiable w.r.t. the weights.
-
-    Returns:
-        ``(B,)`` estimates, same dtype and device as ``x``.
-
-    Raises:
-        ValueError: on a bad ``x``, estimator, ``probes`` or ``fd_step``.
-    """
-    check_sequences(x)
-    check_choice(estimator, HESSIAN_ESTIMATORS, name="estimator")
-    _check_probes(probes)
-    if fd_step is not None:
-        check_positive(fd_step, name="fd_step")
-    batch = x.shape[0]
-    xs = x.detach().repeat(probes, 1, 1) if probes > 1 else x.detach()
-    if estimator in ("hutchinson", "exact"):
-        samples = hutchinson_samples(
-            forward, xs, all_outputs=estimator == "exact", generator=generator,
-            create_graph=create_graph,
-        )
-    else:
-        step = DEFAULT_FD_STEP[estimator] if fd_step is None else fd_step
-        samples = finite_difference_samples(
-            forward, xs, step=step, central=estimator == "central", generator=generator,
-            create_graph=create_graph,
-        )
-    return samples.view(probes, batch).mean(0)
 
 
 @dataclass(frozen=True)
@@ -219,11 +44,18 @@ class HessianRegularizer:
             check_positive(self.fd_step, name="fd_step")
 
     def __call__(
-        self, model: nn.Module, x: Tensor, y: Tensor, *, generator: torch.Generator | None = None
+        self, model: nn.Module | ForwardFn, x: Tensor, y: Tensor, *,
+        generator: torch.Generator | None = None,
     ) -> Tensor:
         """``mean_b R_hat(x_b)`` for inputs ``x`` ``(B, T, F)``; labels are not used."""
         values = hessian_frobenius(
-            second_order_forward(model), x, estimator=self.estimator,  # type: ignore[arg-type]
+            differentiable_forward(model), x, estimator=self.estimator,  # type: ignore[arg-type]
             probes=self.probes, fd_step=self.fd_step, generator=generator,
         )
         return values.mean()
+
+
+__all__ = [
+    "DEFAULT_FD_STEP", "HESSIAN_ESTIMATORS", "HessianEstimator", "HessianRegularizer",
+    "finite_difference_samples", "hessian_frobenius", "hutchinson_samples",
+]

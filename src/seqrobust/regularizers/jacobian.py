@@ -16,7 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from seqrobust._checks import check_sequences
-from seqrobust.regularizers._paths import second_order_forward
+from seqrobust.models import differentiable_forward
 from seqrobust.types import ForwardFn
 
 
@@ -93,7 +93,7 @@ class JacobianRegularizer:
     ) -> Tensor:
         """``mean_b ||J(x_b)||_F^2`` for inputs ``x`` ``(B, T, F)``; labels are not used."""
         values = jacobian_frobenius(
-            second_order_forward(model), x, projections=self.projections, exact=self.exact,
+            differentiable_forward(model), x, projections=self.projections, exact=self.exact,
             generator=generator,
         )
         return values.mean()

@@ -24,7 +24,7 @@ from seqrobust.measure.analyze import (
 )
 from seqrobust.measure.analyze_summary import read_table, summarize
 from seqrobust.models.classifier import as_classifier
-from seqrobust.runs.load import distance_unit, load_run_data
+from seqrobust.runs.load import ModelSource, as_source, distance_unit, load_source
 from seqrobust.runs.shards import WHOLE, Shard, shard_indices, write_shard
 from seqrobust.training.run import resolve_device
 
@@ -49,7 +49,8 @@ class AnalyzeConfig:
     """Inputs (the first ones) that also get the per-time-step block curvature."""
     split: str = "test"
     dataset: str | None = None
-    """Dataset to evaluate on (``None``: the run's own); same features and classes needed."""
+    """Dataset to evaluate a run folder on (``None``: the run's own); same features and classes
+    needed. A :class:`~seqrobust.runs.load.ModelSource` names its data itself."""
     seed: int = 0
     device: str = "auto"
 
@@ -99,7 +100,7 @@ def _append(path: Path, header: list[str], rows: list[list[Any]]) -> None:
 
 
 def run_analyze(
-    run: str | Path,
+    run: str | Path | ModelSource,
     out: str | Path,
     cfg: AnalyzeConfig,
     *,
@@ -107,8 +108,9 @@ def run_analyze(
     plots: bool = True,
     shard: Shard = WHOLE,
 ) -> dict[str, Any]:
-    """Analyse ``cfg.n`` inputs of the run in ``run``; write CSVs, summary and (if ``plots``)
-    the figures to ``out``.
+    """Analyse ``cfg.n`` inputs of the run in ``run`` (or of a foreign model: a
+    :class:`~seqrobust.runs.load.ModelSource`); write CSVs, summary and (if ``plots``) the
+    figures to ``out``. A foreign model's or data file's provenance goes into the summary.
 
     Resumable: inputs already in ``out/rows.csv`` are skipped (chunks are appended whole).
     Input ``i`` draws its start vectors from its own seed ``cfg.seed · 1_000_003 + i``.
@@ -124,15 +126,14 @@ def run_analyze(
         ``{"shard", "inputs", "file"}``.
 
     Raises:
-        ValueError: on a missing or corrupt run, or bad options.
+        ValueError: on a missing or corrupt run or model, bad data, or bad options.
     """
+    source = as_source(run, dataset=cfg.dataset)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     device = resolve_device(cfg.device)
-    model, _, data = load_run_data(
-        run, dataset=cfg.dataset, split=cfg.split, limit=cfg.n, device=device
-    )
-    clf = as_classifier(model)
+    loaded = load_source(source, split=cfg.split, limit=cfg.n, device=device)
+    out.mkdir(parents=True, exist_ok=True)
+    clf, data = as_classifier(loaded.model), loaded.data
     rows_path, prof_path = out / ROWS, out / PROFILE
     if not shard.whole:
         rows_path, prof_path = (out / f"{s}.{shard.tag()}.csv" for s in ("rows", "profile"))
@@ -149,7 +150,8 @@ def run_analyze(
         _append(prof_path, prof_header, prof_rows)
     if not shard.whole:
         chosen = shard_indices(len(data), shard, block=cfg.batch_size)
-        config = {"run": str(run), **asdict(cfg), "total": len(data), "block": cfg.batch_size}
+        config = {"run": source.name, **asdict(cfg), "total": len(data),
+                  "block": cfg.batch_size, **loaded.record}
         payload = {
             "rows": rows_path.name, "profile": prof_path.name, "dataset": data.name,
             "unit": distance_unit(data), "seconds": time.perf_counter() - started,
@@ -157,8 +159,9 @@ def run_analyze(
         path = write_shard(out, "analyze", shard, config=config, indices=chosen, payload=payload)
         return {"shard": str(shard), "inputs": len(chosen), "file": str(path)}
     summary = summarize(out / ROWS, out / PROFILE, n=cfg.n)
-    summary["config"] = {"run": str(run), **asdict(cfg)}
+    summary["config"] = {"run": source.name, **asdict(cfg)}
     summary["dataset"], summary["unit"] = data.name, distance_unit(data)
+    summary.update(loaded.record)
     summary["seconds_this_call"] = time.perf_counter() - started
     write_summary(out, summary, plots=plots)
     return summary

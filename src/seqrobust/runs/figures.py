@@ -1,51 +1,80 @@
 """``seqrobust plot boundary|taylor RUN --index I``: Figures 3 and 4 of the poster for one
-test input of a trained run (see :mod:`seqrobust.measure.slices`)."""
+test input of a trained run or a foreign model (see :mod:`seqrobust.measure.slices`)."""
 
 from __future__ import annotations
 
 import json
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from seqrobust.attacks import minimal_l2
 from seqrobust.bounds import curvature_lower_bound, curvature_upper_bound
-from seqrobust.data import SequenceData, load_dataset
+from seqrobust.data import SequenceData
+from seqrobust.geometry import margin_gradient, margins, top_curvature
+from seqrobust.measure._lengths import attack_bounds
 from seqrobust.measure.slices import (
     SecondDirection,
     boundary_slice,
     taylor_agreement,
 )
-from seqrobust.geometry import margin_gradient, margins, top_curvature
-from seqrobust.models import differentiable_forward
-from seqrobust.training import load_model
+from seqrobust.models.classifier import as_classifier
+from seqrobust.runs.load import ModelSource, as_source, load_source
 from seqrobust.types import ForwardFn
 
 
 @dataclass(frozen=True)
 class RunInput:
-    """One test input of a run, unpadded, with a twice-differentiable forward in float64."""
+    """One test input, its real steps only, with a twice-differentiable forward in float64.
+
+    Attributes:
+        forward: the model as a float64 function of the input's real steps.
+        x: ``(L, F)`` float64, the real steps.
+        label: its class.
+        data: the data it comes from.
+        source: the model it is measured on.
+        record: ``{"provenance": ...}`` for a foreign model or data file, else empty.
+    """
 
     forward: ForwardFn
     x: Tensor
     label: int
     data: SequenceData
+    source: ModelSource
+    record: dict[str, Any] = field(default_factory=dict)
 
 
-def run_input(run: str | Path, index: int) -> RunInput:
-    """Load test input ``index`` of ``run`` (trimmed to its real length; padding invariance
-    makes that the same function) and the model in float64 on the CPU."""
-    model, cfg = load_model(run)
-    data = load_dataset(cfg.dataset, split="test", root=cfg.data_root)
-    if not 0 <= index < len(data):
+def one_input(model: nn.Module, data: SequenceData, index: int) -> tuple[ForwardFn, Tensor]:
+    """Input ``index`` of ``data`` as ``(L, F)`` float64 real steps and the model as a
+    twice-differentiable float64 function of them: trimmed where that is the same function,
+    else fed padded as the model expects (:meth:`~seqrobust.models.Classifier.groups`).
+    Converts ``model`` to float64 in place."""
+    clf = as_classifier(model).double()
+    x = data.inputs[index : index + 1].double()
+    lengths = None if data.lengths is None else data.lengths[index : index + 1]
+    group = clf.groups(x, lengths)[0]
+    return group.forward(functional=True), x[0, : group.length]
+
+
+def run_input(run: str | Path | ModelSource, index: int) -> RunInput:
+    """Load test input ``index`` of ``run`` (a run folder, or a foreign model) and the model
+    in float64 on the CPU (:func:`one_input`).
+
+    Raises:
+        ValueError: on an index outside the test data, or a bad run, model or data.
+    """
+    if index < 0:
+        raise ValueError(f"--index must be >= 0, got {index}")
+    source = as_source(run)
+    loaded = load_source(source, split="test", limit=index + 1)
+    data = loaded.data
+    if index >= len(data):
         raise ValueError(f"--index must be in [0, {len(data) - 1}], got {index}")
-    steps = data.seq_len if data.lengths is None else int(data.lengths[index])
-    x = data.inputs[index, :steps].double()
-    return RunInput(differentiable_forward(model.double(), functional=True), x, int(data.labels[index]), data)
+    forward, x = one_input(loaded.model, data, index)
+    return RunInput(forward, x, int(data.labels[index]), data, source, loaded.record)
 
 
 def _units(data: SequenceData) -> tuple[float, str]:
@@ -53,7 +82,7 @@ def _units(data: SequenceData) -> tuple[float, str]:
 
 
 def figure3(
-    run: str | Path,
+    run: str | Path | ModelSource,
     index: int,
     out: Path,
     *,
@@ -62,13 +91,14 @@ def figure3(
     grid: int = 81,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Compute and plot the boundary slice; writes ``out`` (PNG) and ``out.json``."""
+    """Compute and plot the boundary slice; writes ``out`` (PNG) and ``out.json``. The minimal
+    perturbation is clipped to the data's bounds (unbounded data: to
+    :func:`~seqrobust.measure._lengths.attack_bounds`, which never binds)."""
     from seqrobust.reporting.plots_geometry import plot_boundary_slice
 
     item = run_input(run, index)
     f, x = item.forward, item.x
-    bounds = item.data.bounds or (-math.inf, math.inf)
-    best = minimal_l2(f, x[None], bounds=bounds).best
+    best = minimal_l2(f, x[None], bounds=attack_bounds(item.data)).best
     if not bool(best.success[0]) or float(best.norms[0]) == 0.0:
         raise ValueError(f"no minimal perturbation found for input {index} (misclassified?)")
     delta = best.adversarials[0] - x
@@ -94,12 +124,13 @@ def figure3(
         upper=upper,
         scale=scale,
         unit=unit,
-        title=f"{Path(run).name}, test input {index} (label {item.label}, predicted {s.pred})",
+        title=f"{item.source.label}, test input {index} (label {item.label}, predicted "
+        f"{s.pred})",
     )
     # how well the quadratic zero set matches the true one on the grid
     agree = float(((s.margin < 0) == (s.quadratic < 0)).double().mean())
     summary = {
-        "run": str(run),
+        "run": item.source.name,
         "index": index,
         "label": item.label,
         "pred": s.pred,
@@ -113,13 +144,14 @@ def figure3(
         "grad_norm": float(j.norm()),
         "sign_agreement_on_grid": agree,
         "png": str(out),
+        **item.record,
     }
     out.with_suffix(".json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary
 
 
 def figure4(
-    run: str | Path,
+    run: str | Path | ModelSource,
     index: int,
     out: Path,
     *,
@@ -148,10 +180,10 @@ def figure4(
         changed=res.changed.numpy(),
         scale=scale,
         unit=unit,
-        title=f"{Path(run).name}, test input {index}: second-order model vs real margin",
+        title=f"{item.source.label}, test input {index}: second-order model vs real margin",
     )
     summary = {
-        "run": str(run),
+        "run": item.source.name,
         "index": index,
         "unit": unit,
         "directions": directions,
@@ -160,6 +192,7 @@ def figure4(
         "h1_violations": res.h1_violations.tolist(),
         "changed": res.changed.double().mean(1).tolist(),
         "png": str(out),
+        **item.record,
     }
     out.with_suffix(".json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary

@@ -223,8 +223,9 @@ def load_source(
     if source.run is not None:
         model, cfg = load_model(source.run, device=device)
         weights = source.run / "model.safetensors"
-        provenance: dict[str, Any] = {"run": str(source.run), "weights": str(weights),
-                                      "weights_sha256": _hash(weights)}
+        provenance: dict[str, Any] = {
+            "run": str(source.run), "weights": str(weights) if weights.is_file() else None,
+            "weights_sha256": _hash(weights)}
     else:
         model = foreign.load_foreign_model(
             str(source.model), weights=source.weights, kwargs=source.kwargs,

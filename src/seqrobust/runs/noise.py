@@ -1,20 +1,18 @@
-"""``seqrobust noise`` on a run folder: the noise study of :mod:`seqrobust.measure.noise` on
-the run's test inputs, written as JSON/CSV/PNG, and ``--shard`` records."""
+"""``seqrobust noise`` on a run folder or a foreign model: the noise study of
+:mod:`seqrobust.measure.noise` on its test inputs, written as JSON/CSV/PNG, and ``--shard``
+records."""
 
 from __future__ import annotations
 
 import json
-import math
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from seqrobust.measure.noise import InputRecord, NoiseConfig, run_noise
 from seqrobust.measure.noise_summary import summarise
+from seqrobust.runs.load import ModelSource, as_source, load_source
 from seqrobust.runs.shards import WHOLE, Shard, shard_indices, write_shard
-
 
 _PER_RADIUS = (
     "p_unclipped", "p_clipped", "p_quadratic", "bound_imhof", "bound_chernoff", "changed",
@@ -27,14 +25,16 @@ _PER_INPUT = (
 
 
 def write_noise(
-    records: list[InputRecord], summary: dict[str, Any], cfg: NoiseConfig, out: Path
+    records: list[InputRecord], summary: dict[str, Any], cfg: NoiseConfig, out: Path, *,
+    extra: dict[str, Any] | None = None,
 ) -> None:
-    """Write ``noise.json`` (config, summary, every record), ``noise.csv`` (one row per input
-    and radius) and ``noise.png`` to ``out``."""
+    """Write ``noise.json`` (config, summary, every record and the ``extra`` entries, e.g.
+    provenance), ``noise.csv`` (one row per input and radius) and ``noise.png`` to ``out``."""
     from seqrobust.reporting.plots_noise import plot_noise
 
     out.mkdir(parents=True, exist_ok=True)
-    record = {"config": asdict(cfg), "summary": summary, "inputs": [asdict(r) for r in records]}
+    record = {"config": asdict(cfg), "summary": summary, "inputs": [asdict(r) for r in records],
+              **(extra or {})}
     (out / "noise.json").write_text(json.dumps(record, indent=1) + "\n")
     rho = sorted(cfg.radii)
     lines = [",".join(("rho", *_PER_INPUT, *_PER_RADIUS))]
@@ -48,7 +48,7 @@ def write_noise(
 
 
 def noise_experiment(
-    run_dir: Path,
+    run_dir: Path | ModelSource,
     cfg: NoiseConfig,
     out: Path,
     *,
@@ -57,10 +57,11 @@ def noise_experiment(
     shard: Shard = WHOLE,
     dataset: str | None = None,
 ) -> dict[str, Any]:
-    """Load the trained run, measure the first ``cfg.n_inputs`` inputs of ``split`` and write
-    the outputs to ``out``; returns the summary. The radius unit, its scale and the clipping
-    range come from the dataset (``eps_scale``, ``eps_unit``, ``bounds``); ``dataset``
-    overrides the run's own (same features and classes). The default radii
+    """Load the trained run (or a foreign model: a :class:`~seqrobust.runs.load.ModelSource`,
+    its provenance then in ``noise.json``), measure the first ``cfg.n_inputs`` inputs of
+    ``split`` and write the outputs to ``out``; returns the summary. The radius unit, its
+    scale and the clipping range come from the data (``eps_scale``, ``eps_unit``,
+    ``bounds``); ``dataset`` overrides the run's own (same features and classes). The default radii
     (:data:`~seqrobust.measure.noise.DEFAULT_RHO_PIXELS`) are fixed in model units (1 to
     257), so for other units they are rescaled. Variable-length inputs are trimmed to their
     real steps (``d = length · features``).
@@ -71,11 +72,12 @@ def noise_experiment(
     ``{"shard", "inputs", "file"}`` instead of the summary).
 
     Raises:
-        ValueError: if the run folder holds no trained model or the split is unknown.
+        ValueError: if the run folder holds no trained model, on a bad foreign model or data,
+            or an unknown split.
     """
-    from seqrobust.runs.load import load_run_data
-
-    model, _, data = load_run_data(run_dir, dataset=dataset, split=split, limit=cfg.n_inputs)
+    source = as_source(run_dir, dataset=dataset)
+    loaded = load_source(source, split=split, limit=cfg.n_inputs)
+    model, data = loaded.model, loaded.data
     cfg = cfg.for_data(data)
     if not shard.whole:
         chosen = shard_indices(len(data), shard).tolist()
@@ -83,8 +85,8 @@ def noise_experiment(
             model, data.inputs, data.labels, cfg, progress=progress, indices=chosen,
             lengths=data.lengths,
         )
-        config = {"run": str(run_dir), **asdict(cfg), "split": split, "dataset": dataset,
-                  "total": len(data)}
+        config = {"run": source.name, **asdict(cfg), "split": split, "dataset": dataset,
+                  "total": len(data), **loaded.record}
         path = write_shard(
             out, "noise", shard, config={**config, "block": 1}, indices=chosen,
             payload={"records": [asdict(r) for r in records]},
@@ -93,6 +95,6 @@ def noise_experiment(
     records = run_noise(
         model, data.inputs, data.labels, cfg, progress=progress, lengths=data.lengths
     )
-    summary = summarise(records, cfg, run=str(run_dir))
-    write_noise(records, summary, cfg, out)
+    summary = summarise(records, cfg, run=source.name)
+    write_noise(records, summary, cfg, out, extra=loaded.record)
     return summary
