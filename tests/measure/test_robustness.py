@@ -9,12 +9,8 @@ import torch
 
 from seqrobust.cli import main
 from seqrobust.data import SequenceData
-from seqrobust.measure.robustness import (
-    AttackSettings,
-    RobustnessCurve,
-    robustness_curve,
-    sanity_checks,
-)
+from seqrobust.measure.checks import sanity_checks
+from seqrobust.measure.robustness import AttackSettings, RobustnessCurve, robustness_curve
 from seqrobust.models import RecurrentClassifier
 from seqrobust.runs.attack import parse_epsilons
 from seqrobust.studies.figure7 import Figure7Config, run_figure7

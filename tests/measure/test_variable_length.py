@@ -18,8 +18,9 @@ from seqrobust.attacks.minimal_norm import minimal_l2
 from seqrobust.cli import main
 from seqrobust.data import SequenceData
 from seqrobust.measure._lengths import UNBOUNDED, attack_bounds, map_groups
-from seqrobust.measure.analyze import bound_columns
-from seqrobust.measure.noise import NoiseConfig, analyse_input, run_noise
+from seqrobust.measure.bounds_table import bound_columns
+from seqrobust.measure.noise import NoiseConfig, analyse_input
+from seqrobust.measure.noise_bound import run_noise
 from seqrobust.measure.robustness import AttackSettings, robustness_curve
 from seqrobust.models import Classifier, RecurrentClassifier, differentiable_forward
 from seqrobust.runs import load as run_data

@@ -14,7 +14,7 @@ from torch import Tensor
 
 from seqrobust.bounds.quadratic import exact_distance
 from seqrobust.cli import main
-from seqrobust.measure.analyze import bound_columns
+from seqrobust.measure.bounds_table import bound_columns
 
 T, F, L = 2, 3, 4
 D = T * F

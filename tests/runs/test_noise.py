@@ -12,7 +12,8 @@ from torch import nn
 from seqrobust.bounds.quadratic import exact_distance
 from seqrobust.cli import main
 from seqrobust.measure.montecarlo import clopper_pearson
-from seqrobust.measure.noise import NoiseConfig, analyse_input, crossing_radius, run_noise
+from seqrobust.measure.noise import NoiseConfig, analyse_input, crossing_radius
+from seqrobust.measure.noise_bound import run_noise
 from seqrobust.runs.noise import summarise, write_noise
 from seqrobust.models import RecurrentClassifier
 from seqrobust.training import TrainConfig, save_checkpoint

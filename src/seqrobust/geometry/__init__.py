@@ -6,11 +6,11 @@ Every function takes a forward callable ``f: (B, T, F) -> (B, L)`` and tensors; 
 derivatives.
 """
 
-from seqrobust.geometry.frobenius import hessian_frobenius_exact as hessian_frobenius_exact
 from seqrobust.geometry.frobenius import (
     hessian_frobenius_hutchinson as hessian_frobenius_hutchinson,
 )
 from seqrobust.geometry.frobenius import hessian_frobenius_samples as hessian_frobenius_samples
+from seqrobust.geometry.frobenius_exact import hessian_frobenius_exact as hessian_frobenius_exact
 from seqrobust.geometry.input_grad import margin_gradient as margin_gradient
 from seqrobust.geometry.input_hessian import dense_hessian_neg_margin as dense_hessian_neg_margin
 from seqrobust.geometry.input_hessian import dense_logit_hessians as dense_logit_hessians

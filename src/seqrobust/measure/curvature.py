@@ -20,7 +20,8 @@ from seqrobust.geometry import (
     margins,
 )
 from seqrobust.measure._lengths import map_groups
-from seqrobust.models.classifier import Classifier, Group, as_classifier
+from seqrobust.measure._prepare import prepare, require_data
+from seqrobust.models.classifier import Classifier, Group
 
 
 def _mean_se(values: Tensor) -> tuple[float, float]:
@@ -93,10 +94,10 @@ def curvature(
     """
     if probes < 1 or batch_size < 1 or (n is not None and n < 1):
         raise ValueError("n, probes and batch_size must be positive")
-    sub = data if n is None else data.take(n)
+    sub = require_data(data) if n is None else require_data(data).take(n)
     if len(sub) == 0:
         raise ValueError(f"{data.name}: no inputs to measure")
-    clf = as_classifier(model)
+    clf = prepare(model, sub)
     device = next((p.device for p in clf.parameters()), torch.device("cpu"))
     gen = torch.Generator(device=device).manual_seed(seed)
     started = time.perf_counter()

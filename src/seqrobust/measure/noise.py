@@ -25,7 +25,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 from torch import Tensor, nn
-from tqdm import tqdm
 
 from seqrobust.bounds.beta import beta_chernoff, beta_imhof
 from seqrobust.bounds.curvature import curvature_lower_bound
@@ -36,8 +35,7 @@ from seqrobust.geometry.input_grad import margin_gradient
 from seqrobust.geometry.input_hessian import dense_hessian_neg_margin
 from seqrobust.geometry.margin import margins
 from seqrobust.measure.montecarlo import FloatArray
-from seqrobust.models.classifier import Classifier, Group, as_classifier, differentiable_forward
-from seqrobust.seeds import input_generator
+from seqrobust.models.classifier import differentiable_forward
 from seqrobust.types import ForwardFn
 
 DEFAULT_RHO_PIXELS: tuple[float, ...] = tuple(float(2 ** (k / 2)) for k in range(16, 33))
@@ -266,53 +264,3 @@ def _as_float64(model: nn.Module | ForwardFn) -> nn.Module | ForwardFn:
     return model
 
 
-def run_noise(
-    model: nn.Module | Classifier | ForwardFn,
-    inputs: Tensor,
-    labels: Tensor,
-    cfg: NoiseConfig,
-    *,
-    progress: bool = False,
-    indices: list[int] | None = None,
-    lengths: Tensor | None = None,
-) -> list[InputRecord]:
-    """:func:`analyse_input` on the first ``cfg.n_inputs`` of ``inputs`` ``(N, T, F)`` (or on
-    ``indices``, e.g. one ``--shard``). Input ``i``'s directions come from its own generator,
-    seeded ``cfg.seed * 1_000_003 + i`` (:func:`~seqrobust.seeds.input_generator`),
-    so its record does not depend on which other inputs are measured. With ``lengths``
-    ``(N,)`` only the real steps carry noise (``d = length · F``); the model sees each input
-    as :meth:`~seqrobust.models.Classifier.groups` decides (trimmed where provably the same
-    function, else padded as it expects).
-
-    Raises:
-        ValueError: if ``inputs`` is not ``(N, T, F)`` or ``labels`` does not match.
-    """
-    if inputs.dim() != 3 or labels.shape != inputs.shape[:1]:
-        raise ValueError(f"need inputs (N, T, F) and labels (N,), got {tuple(inputs.shape)}")
-    chosen = list(range(min(cfg.n_inputs, len(inputs)))) if indices is None else list(indices)
-    if not isinstance(model, nn.Module):  # a plain function of full-length inputs
-        if lengths is not None:
-            raise ValueError("a plain function cannot take padded inputs; wrap the module in "
-                             "seqrobust.Classifier")
-        return [analyse_input(model, inputs[i : i + 1], index=i, label=int(labels[i]), cfg=cfg,
-                              generator=input_generator(cfg.seed, i))
-                for i in tqdm(chosen, desc="noise", disable=not progress)]
-    clf = as_classifier(model)
-    clf.eval()
-    clf64 = Classifier(_as_float64(clf.model), takes_lengths=clf.takes_lengths,  # type: ignore[arg-type]
-                       padding=clf.padding)
-    dtype = _param_dtype(clf)
-    sub = torch.tensor(chosen, dtype=torch.long)
-    lens = None if lengths is None else lengths[sub]
-    by_row: dict[int, Group] = {}
-    for g in clf.groups(inputs[sub], lens):
-        for r in g.rows.tolist():
-            by_row[chosen[r]] = g
-    records = []
-    for i in tqdm(chosen, desc="noise", disable=not progress):
-        g = by_row[i]
-        records.append(analyse_input(
-            g.forward(), inputs[i : i + 1, : g.length], index=i, label=int(labels[i]), cfg=cfg,
-            generator=input_generator(cfg.seed, i), dtype=dtype,
-            model64=replace(g, classifier=clf64).forward(functional=True)))
-    return records

@@ -31,6 +31,7 @@ from seqrobust.attacks import APGD, FGSM, L2PGD, FixedEpsilonAttack, LinfPGD, Sq
 from seqrobust.attacks.base import check_epsilons
 from seqrobust.data import SequenceData
 from seqrobust.measure._lengths import attack_bounds, map_groups
+from seqrobust.measure._prepare import prepare, require_data
 from seqrobust.models.classifier import Classifier, as_classifier
 from seqrobust.seeds import input_seeds
 
@@ -162,15 +163,6 @@ class RobustnessCurve:
         return cls(**data)
 
 
-@dataclass(frozen=True)
-class Check:
-    """One sanity check: ``status`` is ``"pass"``, ``"fail"`` or ``"n/a"``."""
-
-    name: str
-    status: str
-    detail: str
-
-
 def robustness_curve(
     model: nn.Module | Classifier,
     data: SequenceData,
@@ -213,6 +205,7 @@ def robustness_curve(
     Returns:
         The curve, in increasing ε.
     """
+    require_data(data)
     if settings is None:
         settings = AttackSettings(attack=attack)
     if indices is None:
@@ -220,7 +213,7 @@ def robustness_curve(
         indices = torch.arange(len(subset))
     else:
         subset = data.subset(indices)
-    clf = as_classifier(model)
+    clf = prepare(model, subset) if len(subset) else as_classifier(model)
     seeds = input_seeds(settings.seed, indices)
     device = next((p.device for p in clf.parameters()), torch.device("cpu"))
     x, y = subset.inputs.to(device), subset.labels.to(device)
@@ -270,79 +263,11 @@ def curve_from_first_fooled(
     )
 
 
-def sanity_checks(
-    curve: RobustnessCurve,
-    *,
-    plain: bool | None = None,
-    blackbox: RobustnessCurve | None = None,
-    tolerance: float = 0.01,
-) -> list[Check]:
-    """The checks reported with every curve (see the module docstring).
-
-    Args:
-        curve: a white-box curve.
-        plain: whether the model is undefended (``None``: unknown, check 3 is ``n/a``).
-        blackbox: a black-box curve on the first inputs of the same data (``None``: ``n/a``).
-        tolerance: how much lower (fraction) the black-box accuracy may be before masking is
-            flagged.
-
-    Returns:
-        Four :class:`Check` records.
-    """
-    checks = []
-    worst = max(a - curve.clean_accuracy for a in curve.accuracy)
-    checks.append(Check(
-        "robust <= clean", "pass" if worst <= 1e-12 else "fail",
-        f"max(robust - clean) = {100 * worst:+.2f} points",
-    ))
-    acc = curve.accuracy
-    rise = max((b - a for a, b in zip(acc[:-1], acc[1:], strict=True)), default=0.0)
-    checks.append(Check(
-        "non-increasing in eps", "pass" if rise <= 1e-12 else "fail",
-        f"largest change between consecutive eps {100 * rise:+.2f} points",
-    ))
-    top = [(e, a) for e, a in zip(curve.eps, curve.accuracy, strict=True) if e >= 30 - 1e-9]
-    if plain is None or not plain or not top:
-        why = "model is regularised" if plain is False else (
-            "no eps >= 30 on the curve" if plain else "unknown whether the model is plain")
-        checks.append(Check("plain model near 0 at eps=30", "n/a", why))
-    else:
-        e, a = top[0]
-        checks.append(Check(
-            "plain model near 0 at eps=30", "pass" if a <= BROKEN_AT_30 else "fail",
-            f"{100 * a:.2f} % at eps={e:g} (threshold {100 * BROKEN_AT_30:.0f} %)",
-        ))
-    if blackbox is None:
-        checks.append(Check("no gradient masking (black-box >= white-box)", "n/a",
-                            "no black-box curve"))
-    else:
-        white = curve.head(blackbox.n) if curve.n != blackbox.n else curve
-        gaps = []
-        for e, a in zip(blackbox.eps, blackbox.accuracy, strict=True):
-            if any(abs(e - w) < 1e-9 for w in white.eps):
-                gaps.append((white.at(e) - a, e))
-        if not gaps:
-            checks.append(Check("no gradient masking (black-box >= white-box)", "n/a",
-                                "no common eps"))
-        else:
-            gap, e = max(gaps)
-            status = "fail" if gap > tolerance else "pass"
-            checks.append(Check(
-                "no gradient masking (black-box >= white-box)", status,
-                f"largest accuracy gap {curve.settings.attack} - {blackbox.settings.attack} "
-                f"{100 * gap:+.2f} points at eps={e:g} (n={blackbox.n}; flagged above "
-                f"+{100 * tolerance:.1f})",
-            ))
-    return checks
-
-
 __all__ = [
     "ATTACKS",
     "AttackSettings",
-    "Check",
     "RobustnessCurve",
     "curve_from_first_fooled",
     "robustness_curve",
-    "sanity_checks",
     "to_model_units",
 ]

@@ -23,18 +23,21 @@ equal-length groups, each with its function of the real steps only.
 from __future__ import annotations
 
 import contextlib
-import inspect
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
 
+from seqrobust.models.lengths import (
+    Group,
+    padding_value,
+    second_parameter_optional,
+    takes_lengths_from_signature,
+)
 from seqrobust.types import ForwardFn
 
 PaddingMode = Literal["auto", "trim", "fed"]
-_LENGTH_NAMES = ("lengths", "length", "lens", "seq_lengths", "seq_lens", "seq_len", "lengths_")
 
 
 @contextlib.contextmanager
@@ -95,53 +98,6 @@ def differentiable_forward(
     return lambda x: _run(model, x, functional=functional)
 
 
-def takes_lengths_from_signature(model: nn.Module) -> bool:
-    """Whether ``model.forward``'s second parameter is named like sequence lengths."""
-    try:
-        params = list(inspect.signature(model.forward).parameters.values())
-    except (TypeError, ValueError):
-        return False
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 2 and positional[1].name.lower() in _LENGTH_NAMES
-
-
-@dataclass(frozen=True)
-class Group:
-    """Inputs of one real length and the model as a function of their real steps.
-
-    Attributes:
-        length: real steps ``L`` of every input of the group.
-        rows: ``(G,)`` int64 positions in the data.
-        classifier: the model.
-        steps: the padded length the model is fed (``None``: the inputs as they are).
-        pad_value: the constant of the padded steps.
-    """
-
-    length: int
-    rows: Tensor
-    classifier: Classifier
-    steps: int | None = None
-    pad_value: float = 0.0
-
-    def forward(self, *, functional: bool = False) -> ForwardFn:
-        """``(B, L, F) -> (B, classes)`` for any ``B``: the user's model on inputs of this
-        group with only their real steps as variables (``functional``: as in
-        :func:`differentiable_forward`)."""
-        if self.steps is None:  # trimmed: every step of the inputs is real
-            return self.classifier.bind(None, functional=functional)
-        lengths = torch.tensor([self.length], dtype=torch.long)
-        return self.classifier.bind(lengths, steps=self.steps, pad_value=self.pad_value,
-                                    functional=functional)
-
-
-def _second_parameter_optional(model: nn.Module) -> bool:
-    try:
-        params = list(inspect.signature(model.forward).parameters.values())
-    except (TypeError, ValueError):
-        return False
-    return len(params) >= 2 and params[1].default is not inspect.Parameter.empty
-
-
 class Classifier(nn.Module):
     """A sequence classifier with its call signature and padding semantics declared.
 
@@ -175,7 +131,7 @@ class Classifier(nn.Module):
         self.takes_lengths = (takes_lengths_from_signature(model) if takes_lengths is None
                               else bool(takes_lengths))
         self.padding: PaddingMode = padding
-        self._lengths_optional = _second_parameter_optional(model)
+        self._lengths_optional = second_parameter_optional(model)
         for name in ("input_size", "num_classes"):
             if isinstance(getattr(model, name, None), int):
                 setattr(self, name, getattr(model, name))
@@ -238,6 +194,44 @@ class Classifier(nn.Module):
 
         return forward
 
+    def check(self, x: Tensor, lengths: Tensor | None, *, num_classes: int) -> None:
+        """Run the model once on the first two inputs and refuse, with one line naming the fix,
+        what the library could not measure: a call that fails, logits of the wrong shape or
+        not finite, logits that do not depend differentiably on the input.
+
+        Args:
+            x: ``(N, T, F)`` inputs; lengths: ``(N,)`` or ``None``.
+            num_classes: the classes of the data.
+
+        Raises:
+            ValueError: one line.
+        """
+        probe = x[:2].detach().clone().requires_grad_(True)
+        lens = None if lengths is None else lengths[:2].to(x.device)
+        try:
+            with torch.enable_grad():
+                out = self._call(probe, lens, second_order=False)
+        except (RuntimeError, IndexError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ValueError(f"the model failed on inputs of shape {tuple(probe.shape)} "
+                             f"({first}); check that it takes (batch, time, {x.shape[2]}) "
+                             "inputs") from None
+        if not isinstance(out, Tensor) or out.dim() != 2 or out.shape[0] != probe.shape[0]:
+            shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
+            raise ValueError(f"the model returned {shape} for a batch of {probe.shape[0]}; "
+                             "it must return logits of shape (batch, classes)")
+        if out.shape[1] != num_classes:
+            raise ValueError(f"the model returns {out.shape[1]} logits but the data have "
+                             f"{num_classes} classes; pass num_classes= to the data or fix "
+                             "the model's head")
+        if not bool(torch.isfinite(out).all()):
+            raise ValueError("the model returned non-finite (NaN or inf) logits on the first "
+                             "inputs; check its weights and the data's scale")
+        if not out.requires_grad:
+            raise ValueError("the model's logits do not depend differentiably on its input "
+                             "(a forward under torch.no_grad, a detach or a rounding step?); "
+                             "the measurements need input gradients")
+
     def trims_exactly(self, x: Tensor, lengths: Tensor | None, *, n: int = 16
                       ) -> tuple[bool, float]:
         """Whether cutting inputs to their real steps leaves the logits unchanged, on the
@@ -299,25 +293,6 @@ class Classifier(nn.Module):
             fed = mode == "fed" and length < steps
             out.append(Group(length, rows, self, steps if fed else None, pad))
         return out
-
-
-def padding_value(x: Tensor, lengths: Tensor | None) -> float:
-    """The constant every padded step of ``x`` ``(N, T, F)`` holds after ``lengths`` ``(N,)``
-    (0 when nothing is padded).
-
-    Raises:
-        ValueError: if padded steps hold different values.
-    """
-    if lengths is None:
-        return 0.0
-    steps = torch.arange(x.shape[1], device=x.device)
-    tail = x[steps[None, :] >= lengths.to(x.device)[:, None]]
-    if tail.numel() == 0:
-        return 0.0
-    value = float(tail.reshape(-1)[0])
-    if not bool((tail == value).all()):
-        raise ValueError("padded steps hold different values; pad with a constant")
-    return value
 
 
 def as_classifier(model: nn.Module | Classifier, **options: Any) -> Classifier:

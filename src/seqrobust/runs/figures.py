@@ -4,6 +4,7 @@ test input of a trained run or a foreign model (see :mod:`seqrobust.measure.slic
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,8 +100,10 @@ def figure3(
     item = run_input(run, index)
     f, x = item.forward, item.x
     best = minimal_l2(f, x[None], bounds=attack_bounds(item.data)).best
-    if not bool(best.success[0]) or float(best.norms[0]) == 0.0:
-        raise ValueError(f"no minimal perturbation found for input {index} (misclassified?)")
+    norm = float(best.norms[0])
+    if not bool(best.success[0]) or not math.isfinite(norm) or norm == 0.0:
+        raise ValueError(f"no minimal perturbation found for input {index} (|δ| = {norm:g}); "
+                         "try another --index")
     delta = best.adversarials[0] - x
     gen = torch.Generator().manual_seed(seed)
     m = margins(f, x[None])

@@ -160,11 +160,8 @@ def merge_attack(folder: str | Path, *, plots: bool = True) -> dict[str, Any]:
     Raises:
         ValueError: on missing, mixed or incomplete shards.
     """
-    from seqrobust.measure.robustness import (
-        AttackSettings,
-        curve_from_first_fooled,
-        sanity_checks,
-    )
+    from seqrobust.measure.robustness import AttackSettings, curve_from_first_fooled
+    from seqrobust.measure.checks import sanity_checks
     from seqrobust.runs.attack import write_curve
 
     folder = Path(folder)

@@ -9,7 +9,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from seqrobust.measure.noise import InputRecord, NoiseConfig, run_noise
+from seqrobust.measure.noise import InputRecord, NoiseConfig
+from seqrobust.measure.noise_bound import run_noise
 from seqrobust.measure.noise_summary import summarise
 from seqrobust.runs.load import ModelSource, as_source, load_source
 from seqrobust.runs.shards import WHOLE, Shard, shard_indices, write_shard

@@ -25,13 +25,8 @@ import torch
 
 from seqrobust.attacks import MissingDependencyError
 from seqrobust.data.registry import load_dataset
-from seqrobust.measure.robustness import (
-    AttackSettings,
-    Check,
-    RobustnessCurve,
-    robustness_curve,
-    sanity_checks,
-)
+from seqrobust.measure.checks import Check, sanity_checks
+from seqrobust.measure.robustness import AttackSettings, RobustnessCurve, robustness_curve
 from seqrobust.runs.attack import format_checks, format_table
 from seqrobust.training import TrainConfig, accuracy, ensure_trained, load_model
 from seqrobust.training.run import resolve_device

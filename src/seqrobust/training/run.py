@@ -8,7 +8,6 @@ import math
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch import nn
@@ -16,9 +15,9 @@ from torch import nn
 from seqrobust.data.dataset import SequenceData
 from seqrobust.data.registry import load_dataset
 from seqrobust.models.classifier import Classifier
-from seqrobust.models.factory import build_classifier, classifier_from_config
-from seqrobust.models.recurrent import CELLS, RecurrentClassifier
+from seqrobust.models.factory import classifier_from_config
 from seqrobust.training import runfolder as rf
+from seqrobust.training.build import build_model, model_config
 from seqrobust.training.checkpoint import read_pair, unpack_state
 from seqrobust.training.config import TrainConfig
 from seqrobust.training.distributed import Distributed, setup, teardown
@@ -33,7 +32,6 @@ from seqrobust.training.engine import (
 from seqrobust.training.lock import run_lock
 from seqrobust.training.loop import NonFiniteLoss, Penalty
 from seqrobust.training.records import CHECKPOINT_META, FINAL_META, check_arch, check_meta
-from seqrobust.training.sizes import check_memory, check_size
 from seqrobust.training.snapshot import read_snapshot
 
 CONFIG, METRICS, LAST, FINAL = rf.CONFIG, rf.METRICS, "ckpt/last", rf.FINAL
@@ -63,47 +61,6 @@ def resolve_device(name: str) -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device cuda requested but CUDA is not available")
     return device
-
-
-def _config(model: nn.Module) -> dict[str, Any]:
-    """The constructor arguments a built-in model saves with its weights."""
-    config = getattr(model, "config", None)
-    if not callable(config):
-        raise ValueError(f"{type(model).__name__} has no config(); use a built-in architecture")
-    return dict(config())
-
-
-def build_model(cfg: TrainConfig, data: SequenceData, *,
-                device: torch.device | None = None) -> nn.Module:
-    """The classifier ``cfg`` describes (``cfg.cell``: any of
-    :data:`~seqrobust.models.ARCHS`), sized for ``data`` (with ``device``: after checking that
-    training it fits that device's memory). A TCN gets as many residual blocks as make its
-    receptive field cover ``data``'s steps.
-
-    Raises:
-        ValueError: with the parameter count, if the model is too big.
-    """
-    kwargs: dict[str, Any] = {"input_size": data.num_features, "num_classes": data.num_classes,
-                              "hidden_size": cfg.hidden, "num_layers": cfg.layers,
-                              "dropout": cfg.dropout, "heads": cfg.heads,
-                              "max_len": data.seq_len}
-    if cfg.cell == "tcn":
-        kwargs["num_layers"] = None
-    what = f"hidden {cfg.hidden} x layers {cfg.layers} ({cfg.cell})"
-    if cfg.cell in CELLS:
-        count = check_size(cell=cfg.cell, hidden=cfg.hidden, layers=cfg.layers,
-                           input_size=data.num_features, classes=data.num_classes)
-    else:
-        with torch.device("meta"):
-            count = sum(p.numel() for p in build_classifier(cfg.cell, **kwargs).parameters())
-    if device is not None:
-        check_memory(count, device, what=what)
-    if cfg.cell in CELLS:  # the same constructor call as before other architectures existed
-        return RecurrentClassifier(input_size=data.num_features, num_classes=data.num_classes,
-                                   cell=cfg.cell,
-                                   hidden_size=cfg.hidden, num_layers=cfg.layers,
-                                   dropout=cfg.dropout)
-    return build_classifier(cfg.cell, **kwargs)
 
 
 def _penalty(cfg: TrainConfig, data: SequenceData) -> Penalty | None:
@@ -167,7 +124,7 @@ def _open(cfg: TrainConfig, run_dir: Path, *, resume: bool, saved: TrainConfig |
             if saved is not None and saved.device != cfg.device:
                 rf.write_config(run_dir, cfg)
     listener = rf.FolderListener(run_dir, model=model, optimizer=task.optimizer,
-                                 arch=_config(model),
+                                 arch=model_config(model),
                                  saved_step=None if position is None else position.step)
     return _Session(cfg, run_dir, train_data, test_data, model, task, position or Position(),
                     listener)
@@ -204,7 +161,7 @@ def _finish(session: _Session, test_acc: float | None, *, ddp: Distributed) -> T
             "step": position.step,
             "elapsed": position.elapsed,
             "test_accuracy": test_acc,
-            "model": _config(session.model),
+            "model": model_config(session.model),
             "data": rf.data_card(cfg, session.train_data),
             "world_size": ddp.world,
         })
