@@ -76,7 +76,8 @@ CASES = [
     ("not differentiable", lambda: Rounded(), _data, "do not depend differentiably"),
     ("NaN logits", lambda: NaNs(), _data, "non-finite (NaN or inf) logits"),
     ("feature count", lambda: Linear(features=2), _data, "check that it takes (batch, time, 3)"),
-    ("not data", lambda: Linear(), lambda: torch.randn(6, T, F), "must be a seqrobust.SequenceData"),
+    ("not data", lambda: Linear(), lambda: torch.randn(6, T, F),
+     "must be a seqrobust.SequenceData"),
     ("lengths not declared", lambda: NeedsLengths(), _data, "declare Classifier(model, "
      "takes_lengths=True)"),
 ]
