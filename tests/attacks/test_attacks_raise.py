@@ -66,7 +66,7 @@ def test_nan_and_out_of_range_inputs():
 def test_bad_hyperparameters():
     _raises("alpha must be a positive number", LinfPGD, alpha=0.0)
     _raises("steps must be a positive integer", L2PGD, alpha=0.1, steps=0)
-    _raises("steps must be a positive integer", LinfPGD, alpha=0.1, restarts=0)
+    _raises("restarts must be a positive integer", LinfPGD, alpha=0.1, restarts=0)
     _raises("cycle_window must be a non-negative integer", LinfPGD, alpha=0.1, cycle_window=-1)
     _raises("unknown APGD loss 'cw'", APGD, loss="cw")
     _raises("queries must be a positive integer", Square, queries=0)
@@ -95,3 +95,24 @@ def test_missing_torchattacks_is_a_one_line_error(monkeypatch):
         y = model(x).argmax(-1)  # all correct, so the attack is called
     err = _raises("needs torchattacks", Square(queries=5), model, x, y, epsilons=0.1)
     assert isinstance(err, MissingDependencyError)
+
+
+def test_sweep_refuses_labels_outside_the_classes_and_empty_batches():
+    model, (x, y) = tiny_model(), tiny_batch(4)
+    classes = model(x).shape[1]
+    for bad in (classes, -1):
+        labels = y.clone()
+        labels[0] = bad
+        _raises(rf"labels must lie in \[0, {classes}\)", sweep, FGSM(), model, x, labels,
+                epsilons=[0.1])
+    _raises("sweep needs at least one input", sweep, FGSM(), model, x[:0], y[:0], epsilons=[0.1])
+
+
+def test_epsilon_lists_are_capped_and_numpy_scalars_accepted():
+    import numpy as np
+
+    model, (x, y) = tiny_model(), tiny_batch(4)
+    _raises("1001 radii requested; at most 1000", sweep, FGSM(), model, x, y,
+            epsilons=[0.001 * (i + 1) for i in range(1001)])
+    res = sweep(FGSM(), model, x, y, epsilons=[np.float32(0.1), np.float64(0.2)])
+    assert res.epsilons == (pytest.approx(0.1), pytest.approx(0.2))

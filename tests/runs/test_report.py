@@ -1,10 +1,14 @@
-"""The HTML report builds from a tiny run, is self-contained, and renders in a real browser."""
+"""The HTML report builds from a tiny run, an unbounded aeon run and a foreign model, is
+self-contained, and renders in a real browser."""
 
+import hashlib
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
+from foreign_cases import model_args
 
 from seqrobust.cli import main
 from seqrobust.training import TrainConfig, train
@@ -62,16 +66,14 @@ def test_report_compares_several_runs(tiny_runs, tmp_path):
     assert main(["report", str(tmp_path / "not-a-run")]) == 2
 
 
-def test_report_renders_in_headless_chromium(tiny_runs, tmp_path):
+def check_in_chromium(report: Path, profile: Path) -> None:
+    """Headless Chromium opens ``report`` without console errors and decodes every image;
+    skipped (with the reason) where Chromium is not installed."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         pytest.skip("chromium is not installed (apt-get install chromium); browser check skipped")
-    run = tiny_runs[0]
-    report = run / "report.html"
-    if not report.exists():
-        assert main(["report", str(run), "--gallery", "1"]) == 0
     url = report.resolve().as_uri()
-    flags = [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
+    flags = [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
     dom = subprocess.run(
         [
             chromium,
@@ -94,7 +96,7 @@ def test_report_renders_in_headless_chromium(tiny_runs, tmp_path):
         ln for ln in dom.stderr.splitlines() if "CONSOLE" in ln and "ERROR" in ln.upper()
     ]
     assert not console_errors, console_errors
-    shot = tmp_path / "report.png"
+    shot = profile.parent / f"{report.stem}.png"
     subprocess.run(
         [chromium, *flags, "--window-size=1200,1600", f"--screenshot={shot}", url],
         capture_output=True,
@@ -102,3 +104,43 @@ def test_report_renders_in_headless_chromium(tiny_runs, tmp_path):
         check=True,
     )
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+
+
+def test_report_renders_in_headless_chromium(tiny_runs, tmp_path):
+    run = tiny_runs[0]
+    report = run / "report.html"
+    if not report.exists():
+        assert main(["report", str(run), "--gallery", "1"]) == 0
+    check_in_chromium(report, tmp_path / "profile")
+
+
+def test_report_on_an_unbounded_aeon_run(vowels_run, tmp_path):
+    """Standardised JapaneseVowels has no bounds: the gallery's minimal adversarials clip to a
+    range that never binds instead of failing on (-inf, inf)."""
+    out = tmp_path / "vowels.html"
+    assert main(["report", str(vowels_run), "--gallery", "2", "--out", str(out)]) == 0
+    page = out.read_text()
+    gallery = page.split("Gallery", 1)[1].split("Decision-boundary", 1)[0]
+    assert gallery.count("<figure>") == 2 and "training std" in page
+    check_in_chromium(out, tmp_path / "profile")
+
+
+def test_report_on_a_foreign_model(foreign_files, tmp_path, capsys):
+    """The report of a user's model reads its results from the folder of --out, laid out like
+    a run folder, and shows where model and data came from."""
+    args = model_args(foreign_files)
+    attack = ["attack", *args, "--eps", "0.1,0.5", "--steps", "2", "--quiet"]
+    assert main([*attack, "--out", str(tmp_path / "attacks" / "pgd")]) == 0
+    out = tmp_path / "report.html"
+    assert main(["report", *args, "--gallery", "2", "--out", str(out)]) == 0
+    assert capsys.readouterr().out.strip().endswith(str(out))
+    page = out.read_text()
+    for path in (foreign_files.packed_weights, foreign_files.data):
+        assert hashlib.sha256(path.read_bytes()).hexdigest() in page
+    assert "<h2>Model " in page and "Clean accuracy on the 12 inputs of data.npz" in page
+    assert "No attack results yet" not in page and "<h4>pgd</h4>" in page
+    hint = f"seqrobust analyze --model {foreign_files.model}:make_packed"
+    assert hint in page and f"--out {tmp_path / 'analyze'}" in page
+    gallery = page.split("Gallery", 1)[1].split("Decision-boundary", 1)[0]
+    assert gallery.count("<figure>") == 2
+    check_in_chromium(out, tmp_path / "profile")

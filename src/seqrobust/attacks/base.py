@@ -8,6 +8,7 @@ the poster's pixel units with :func:`seqrobust.data.pixels_to_unit`.
 from __future__ import annotations
 
 import math
+import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import ClassVar, NamedTuple, final
@@ -46,18 +47,26 @@ class AttackResult(NamedTuple):
     epsilons: tuple[float, ...]
 
 
+MAX_RADII = 1000
+"""The most radii one sweep takes (each attacks every input still robust)."""
+
+
 def check_epsilons(epsilons: float | Sequence[float]) -> tuple[float, ...]:
-    """Validate ``epsilons`` (a number or a non-empty sequence of positive finite numbers).
+    """Validate ``epsilons`` (a number or a non-empty sequence of at most :data:`MAX_RADII`
+    positive finite numbers; numpy scalars are numbers too).
 
     Raises:
-        ValueError: on an empty list or a value that is not positive and finite.
+        ValueError: on an empty or too long list or a value that is not positive and finite.
     """
-    values = (epsilons,) if isinstance(epsilons, (int, float)) else tuple(epsilons)
+    values = (epsilons,) if isinstance(epsilons, numbers.Real) else tuple(epsilons)
     if not values:
         raise ValueError("epsilons must not be empty")
+    if len(values) > MAX_RADII:
+        raise ValueError(f"{len(values)} radii requested; at most {MAX_RADII} (every radius "
+                         "attacks every input still robust): use a coarser grid")
     out = []
     for eps in values:
-        if isinstance(eps, bool) or not isinstance(eps, (int, float)):
+        if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
             raise ValueError(f"epsilon must be a number, got {eps!r}")
         if not (eps > 0 and math.isfinite(eps)):
             raise ValueError(f"epsilon must be positive and finite, got {eps!r}")
@@ -123,8 +132,16 @@ def project(
 
 @torch.no_grad()
 def misclassified(forward: ForwardFn, inputs: Tensor, labels: Tensor) -> Tensor:
-    """``(B,)`` bool: whether ``forward`` gets each input wrong."""
-    return forward(inputs).argmax(-1) != labels
+    """``(B,)`` bool: whether ``forward`` gets each input wrong.
+
+    Raises:
+        ValueError: on labels outside the model's classes.
+    """
+    logits = forward(inputs)
+    if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= logits.shape[-1]):
+        raise ValueError(f"labels must lie in [0, {logits.shape[-1]}) (the model's classes), "
+                         f"got {int(labels.min())} .. {int(labels.max())}")
+    return logits.argmax(-1) != labels
 
 
 class FixedEpsilonAttack(ABC):

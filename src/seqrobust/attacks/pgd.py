@@ -25,9 +25,9 @@ from seqrobust.models import differentiable_forward
 from seqrobust.types import ForwardFn, Norm
 
 
-def _check_steps(steps: int) -> None:
+def _check_steps(steps: int, name: str = "steps") -> None:
     if isinstance(steps, bool) or not isinstance(steps, int) or steps <= 0:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+        raise ValueError(f"{name} must be a positive integer, got {steps!r}")
 
 
 def _ascent_direction(grad: Tensor, norm: Norm) -> Tensor:
@@ -201,7 +201,7 @@ class _PGDBase(FixedEpsilonAttack):
     ) -> None:
         check_positive(alpha, name="alpha")
         _check_steps(steps)
-        _check_steps(restarts)
+        _check_steps(restarts, "restarts")
         self.alpha = float(alpha)
         self.steps = steps
         self.random_start = random_start

@@ -108,6 +108,8 @@ def sweep(
     """
     eps_sorted = tuple(sorted(set(check_epsilons(epsilons))))
     check_batch(inputs, labels, bounds)
+    if inputs.shape[0] == 0:
+        raise ValueError("sweep needs at least one input")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     forward = differentiable_forward(model)
