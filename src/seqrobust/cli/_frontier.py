@@ -26,6 +26,9 @@ def frontier_cmd(
     shard: Annotated[Optional[str], typer.Option(  # noqa: UP045
         help="I/N: train only every N-th model from the I-th (0-based), e.g. one array job.")
     ] = None,
+    report_only: Annotated[bool, typer.Option(
+        "--report-only", help="Train nothing: write the (interim) report from the records.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
 ) -> None:
     """Train every mode over its λ grid and seeds, attack each model and judge the frontier.
@@ -39,7 +42,7 @@ def frontier_cmd(
     cfg = FrontierConfig.quick() if quick else FrontierConfig()
     folder = out if out is not None else Path("runs") / ("frontier-quick" if quick else "frontier")
     report = run_frontier(cfg, folder, device=device, progress=not quiet, records=records,
-                          workers=workers, shard=parse_shard(shard))
+                          workers=workers, shard=parse_shard(shard), report_only=report_only)
     typer.echo(report.read_text().split("## All points")[0].rstrip())
     typer.echo(f"wrote {report}, {report.with_suffix('.csv')} and {report.with_suffix('.png')}")
 

@@ -22,26 +22,28 @@ class Method:
     lams: tuple[float, ...] = (0.0,)
 
 
-HESSIAN_GRID = (1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1)
-"""Hessian λ grid: at 3 epochs λ = 1e-6 still doubled plain's robust accuracy at ε = 16, so the
-grid starts two decades lower; λ = 1e-2 cost 0.9 points at 10 epochs (Figure 7) and λ = 1e-1
-about 6 after one epoch (docs/design measurements)."""
+HESSIAN_GRID = (1e-10, 1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)
+"""Hessian λ grid. It first ran from 1e-8 to 1e-1; on seed 0 of the full study λ = 1e-8 already
+gained 15 points of worst-case robust accuracy at ε = 16 and λ = 0.1 cost only 2.5 points of
+clean accuracy, so the grid was extended by 1e-10 (towards "no effect") and 1 (towards a
+3-point cost), as the protocol asks."""
 HUTCHINSON = Method("hessian-hutchinson", "hessian", "hutchinson", HESSIAN_GRID)
 """The alternative Hessian estimator; not in the default study (issue 17 trims it)."""
 DEFAULT_METHODS = (
     Method("plain"),
     Method("hessian-fd", "hessian", "fd", HESSIAN_GRID),
-    Method("jacobian", "jacobian", "fd", (1e-5, 1e-4, 1e-3, 1e-2, 3e-2, 1e-1)),
+    Method("jacobian", "jacobian", "fd", (1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 3e-2, 1e-1)),
     Method("cure", "cure", "fd", (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)),
     Method("pgd-at", "pgd-at", "fd", (1e-2, 1e-1, 1.0, 10.0, 100.0)),
 )
-"""The default study: plain and the four defences over 5-6 λ each, 24 models per seed."""
+"""The default study: plain and the four defences over 5-8 λ each, 28 models per seed (the
+Jacobian grid was extended by 1e-7 and 1e-6 because λ = 1e-5 already gained 20 points)."""
 
 
 @dataclass(frozen=True)
 class FrontierConfig:
-    """The study; the defaults are the full run (full MNIST, 10 epochs, 3 seeds, 24 models
-    per seed: 72 models).
+    """The study; the defaults are the full run (full MNIST, 10 epochs, 3 seeds, 28 models
+    per seed: 84 models).
 
     Attributes:
         dataset: training/test data; epochs, hidden: shared recipe (2-layer tanh RNN).

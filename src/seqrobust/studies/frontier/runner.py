@@ -116,6 +116,7 @@ def finished_rows(cfg: FrontierConfig, records: Path) -> dict[int, FrontierRow]:
 def run_frontier(
     cfg: FrontierConfig, out: str | Path, *, device: str = "auto", progress: bool = True,
     records: str | Path | None = None, workers: int = 1, shard: Shard = WHOLE,
+    report_only: bool = False,
 ) -> Path:
     """Run (or resume) the study into ``out``; returns the path of ``frontier.md``.
 
@@ -131,6 +132,8 @@ def run_frontier(
             ``cpu_count // workers`` threads).
         shard: this job's share, every ``shard.count``-th model from ``shard.index`` (a
             cluster's array job); the report covers every record found, finished or not.
+        report_only: train and evaluate nothing; write the (interim) report from the records
+            found.
 
     Raises:
         ValueError: on a bad device, ``workers < 1``, or an ``out``/``records`` folder holding
@@ -142,7 +145,8 @@ def run_frontier(
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     models = cfg.models()
-    todo = [i for i in range(len(models)) if i % shard.count == shard.index]
+    todo = [] if report_only else [i for i in range(len(models))
+                                   if i % shard.count == shard.index]
     notes: set[str] = set()
     bar = tqdm(total=len(todo), desc="frontier", unit="model", disable=not progress)
     if workers == 1:
