@@ -10,6 +10,7 @@ the foreign source or ``None``.
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -54,9 +55,43 @@ _OPTIONS = [
 _NAMES = [p.name for p in _OPTIONS]
 
 
-def _source(run: Path | None, options: dict[str, Any]) -> ModelSource:
-    from seqrobust.runs.foreign import parse_bounds, parse_model_kwargs
+def parse_model_kwargs(text: str | None) -> dict[str, Any]:
+    """``--model-kwargs``: a JSON object (``None``: no arguments).
 
+    Raises:
+        ValueError: on invalid JSON or JSON that is not an object.
+    """
+    if text is None:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--model-kwargs is not valid JSON ({exc.msg}); pass an object such "
+                         """as '{"hidden": 32}'""") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"--model-kwargs must be a JSON object, got {type(value).__name__}; "
+                         """pass an object such as '{"hidden": 32}'""")
+    return value
+
+
+def parse_bounds(text: str | None) -> tuple[float, float] | None:
+    """``--bounds LO,HI`` as two floats (``None``: unbounded; finiteness and order are checked
+    with the data by :meth:`SequenceData.from_arrays`).
+
+    Raises:
+        ValueError: if it is not two comma-separated numbers.
+    """
+    if text is None:
+        return None
+    parts = text.split(",")
+    try:
+        lower, upper = (float(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"--bounds must be LO,HI (e.g. 0,1), got {text!r}") from None
+    return lower, upper
+
+
+def _source(run: Path | None, options: dict[str, Any]) -> ModelSource:
     return ModelSource(
         run=run, model=options["model"], weights=options["weights"],
         kwargs=parse_model_kwargs(options["model_kwargs"]),
@@ -111,4 +146,4 @@ def with_foreign(command: Callable[..., None]) -> Callable[..., None]:
     return _wrap(command, _OPTIONS, build)
 
 
-__all__ = ["with_foreign", "with_source"]
+__all__ = ["parse_bounds", "parse_model_kwargs", "with_foreign", "with_source"]

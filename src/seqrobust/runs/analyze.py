@@ -16,8 +16,8 @@ from typing import Any
 from tqdm import tqdm
 
 from seqrobust.measure.analyze import analyze_chunk, profile_header
-from seqrobust.measure.bounds_table import COLUMNS, AnalyzeOptions, Competitors
 from seqrobust.measure.analyze_summary import read_table, summarize
+from seqrobust.measure.bounds_table import COLUMNS, AnalyzeOptions, Competitors
 from seqrobust.models.classifier import as_classifier
 from seqrobust.runs.load import ModelSource, as_source, distance_unit, load_source
 from seqrobust.runs.shards import WHOLE, Shard, shard_indices, write_shard

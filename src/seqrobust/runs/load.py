@@ -21,6 +21,7 @@ from torch import nn
 from seqrobust.data.dataset import SequenceData
 from seqrobust.data.registry import load_dataset
 from seqrobust.models.classifier import as_classifier
+from seqrobust.runs import foreign
 from seqrobust.training.config import TrainConfig
 
 
@@ -82,8 +83,7 @@ class ModelSource:
         if self.run is not None and self.model is not None:
             raise ValueError("give a run folder or --model, not both")
         if self.run is None and self.model is None:
-            raise ValueError("give a run folder or --model FILE.py:FACTORY (with --data or "
-                             "--dataset)")
+            raise ValueError("give a run folder or --model FILE.py:FACTORY (and --data)")
         if self.model is None and (self.weights is not None or self.kwargs
                                    or self.takes_lengths is not None):
             raise ValueError("--weights, --model-kwargs and --takes-lengths need --model")
@@ -115,14 +115,13 @@ class ModelSource:
     def cli_args(self) -> str:
         """The command-line arguments that name this source, for hints in reports."""
         args = [str(self.run)] if self.run is not None else ["--model", str(self.model)]
-        if self.kwargs:
-            args += ["--model-kwargs", "'" + json.dumps(dict(self.kwargs)) + "'"]
         args += ["--takes-lengths"] if self.takes_lengths else []
-        if self.bounds is not None:
-            args += ["--bounds", f"{self.bounds[0]:g},{self.bounds[1]:g}"]
-        optional = {"--weights": self.weights, "--dataset": self.dataset, "--data": self.data,
-                    "--unit": None if self.unit == "model units" else json.dumps(self.unit),
-                    "--scale": None if self.scale == 1.0 else f"{self.scale:g}"}
+        low_high = None if self.bounds is None else f"{self.bounds[0]:g},{self.bounds[1]:g}"
+        kwargs = f"'{json.dumps(dict(self.kwargs))}'" if self.kwargs else None
+        optional = {"--model-kwargs": kwargs, "--weights": self.weights, "--data": self.data,
+                    "--dataset": self.dataset, "--bounds": low_high,
+                    "--scale": None if self.scale == 1.0 else f"{self.scale:g}",
+                    "--unit": None if self.unit == "model units" else json.dumps(self.unit)}
         return " ".join(args + [f"{k} {v}" for k, v in optional.items() if v is not None])
 
     def output(self, out: Path | None, *default: str) -> Path:
@@ -178,15 +177,12 @@ class Loaded:
     @property
     def record(self) -> dict[str, Any]:
         """``{"provenance": ...}`` to merge into JSON outputs when model or data are foreign;
-        empty for a run folder on a named dataset (the folder is its provenance, and its
-        outputs keep their layout)."""
+        empty for a run folder on a named dataset (the folder is its provenance)."""
         return {"provenance": self.provenance} if self.source.foreign else {}
 
 
 def _hash(path: Path | None) -> str | None:
-    from seqrobust.runs.foreign import sha256_file
-
-    return sha256_file(path) if path is not None and path.is_file() else None
+    return foreign.sha256_file(path) if path is not None and path.is_file() else None
 
 
 def load_source(
@@ -211,7 +207,6 @@ def load_source(
         ValueError: one line, on a missing run, a bad model, weights or data file, an
             unknown dataset or split, or data the model cannot take.
     """
-    from seqrobust.runs import foreign
     from seqrobust.training.run import load_model
 
     if split not in ("test", "train"):
