@@ -14,8 +14,8 @@ from seqrobust.cli import main
 from seqrobust.measure.montecarlo import clopper_pearson
 from seqrobust.measure.noise import NoiseConfig, analyse_input, crossing_radius
 from seqrobust.measure.noise_bound import run_noise
-from seqrobust.runs.noise import summarise, write_noise
 from seqrobust.models import RecurrentClassifier
+from seqrobust.runs.noise import summarise, write_noise
 from seqrobust.training import TrainConfig, save_checkpoint
 
 T, F = 4, 6

@@ -58,7 +58,8 @@ def check_epsilons(epsilons: float | Sequence[float]) -> tuple[float, ...]:
     Raises:
         ValueError: on an empty or too long list or a value that is not positive and finite.
     """
-    values = (epsilons,) if isinstance(epsilons, numbers.Real) else tuple(epsilons)
+    single = isinstance(epsilons, numbers.Real)
+    values: tuple[object, ...] = (epsilons,) if single else tuple(epsilons)  # type: ignore[arg-type]
     if not values:
         raise ValueError("epsilons must not be empty")
     if len(values) > MAX_RADII:
@@ -68,6 +69,7 @@ def check_epsilons(epsilons: float | Sequence[float]) -> tuple[float, ...]:
     for eps in values:
         if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
             raise ValueError(f"epsilon must be a number, got {eps!r}")
+        eps = float(eps)
         if not (eps > 0 and math.isfinite(eps)):
             raise ValueError(f"epsilon must be positive and finite, got {eps!r}")
         out.append(float(eps))

@@ -47,6 +47,7 @@ def analyze_cmd(
         fmn_steps=fmn_steps,
         profile_n=profile_n,
         split=split,
+        dataset=source.dataset,
         seed=seed,
         device=device,
     )

@@ -212,7 +212,10 @@ def load_npz_data(
 
             arrays = dict(load_file(str(path)))
     except Exception as exc:  # zip, pickle-refusal and safetensors errors
-        raise ValueError(f"--data {path.name}: cannot read it ({_why(exc)})") from None
+        why = "no npz of plain arrays: reading it would unpickle" if "pickle" in str(exc) else (
+            _why(exc))
+        raise ValueError(f"--data {path.name}: cannot read it ({why}); save plain arrays with "
+                         "numpy.savez(path, x=x, y=y, lengths=lengths)") from None
     missing = [k for k in ("x", "y") if k not in arrays]
     extra = sorted(set(arrays) - set(DATA_KEYS))
     if missing or extra:

@@ -52,9 +52,8 @@ def merge_analyze(folder: str | Path, *, plots: bool = True) -> dict[str, Any]:
     Raises:
         ValueError: on missing, mixed or incomplete shards.
     """
-    from seqrobust.runs.analyze import PROFILE, ROWS
     from seqrobust.measure.analyze_summary import summarize
-    from seqrobust.runs.analyze import write_summary
+    from seqrobust.runs.analyze import PROFILE, ROWS, write_summary
 
     folder = Path(folder)
     shards = read_shards(folder, "analyze")
@@ -160,8 +159,8 @@ def merge_attack(folder: str | Path, *, plots: bool = True) -> dict[str, Any]:
     Raises:
         ValueError: on missing, mixed or incomplete shards.
     """
-    from seqrobust.measure.robustness import AttackSettings, curve_from_first_fooled
     from seqrobust.measure.checks import sanity_checks
+    from seqrobust.measure.robustness import AttackSettings, curve_from_first_fooled
     from seqrobust.runs.attack import write_curve
 
     folder = Path(folder)

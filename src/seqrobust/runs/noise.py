@@ -86,7 +86,7 @@ def noise_experiment(
             model, data.inputs, data.labels, cfg, progress=progress, indices=chosen,
             lengths=data.lengths,
         )
-        config = {"run": source.name, **asdict(cfg), "split": split, "dataset": dataset,
+        config = {"run": source.name, **asdict(cfg), "split": split, "dataset": source.dataset,
                   "total": len(data), **loaded.record}
         path = write_shard(
             out, "noise", shard, config={**config, "block": 1}, indices=chosen,

@@ -21,13 +21,13 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor
+
 
 @dataclass(frozen=True)
 class Shard:
@@ -255,13 +255,9 @@ def interleave(indices: list[list[int]], values: list[list[Any]]) -> list[Any]:
 
 
 __all__ = [
-    "SEED_STRIDE",
     "WHOLE",
     "MergedShards",
     "Shard",
-    "input_generator",
-    "input_normals",
-    "input_seeds",
     "interleave",
     "parse_shard",
     "read_shards",
