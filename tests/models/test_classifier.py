@@ -4,6 +4,8 @@ reads its padding, an ``nn.TransformerEncoder`` (fused attention kernels) and a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import torch
 from torch import Tensor, nn
@@ -112,6 +114,17 @@ def test_bind_tiles_lengths_for_any_multiple() -> None:
         f(x[:3])
 
 
+def _dense_and_checked_hvp(f: Callable[[Tensor], Tensor], x: Tensor) -> tuple[Tensor, Tensor]:
+    """The dense float64 Hessian of −F per input, after checking an HVP against it."""
+    m = margins(f, x)
+    dense = dense_hessian_neg_margin(f, x, pred=m.pred, other=m.runner_up)
+    w = torch.randn_like(x)
+    hv = hvp_neg_margin(f, x, w, pred=m.pred, other=m.runner_up)
+    torch.testing.assert_close(hv.flatten(1), torch.einsum("bij,bj->bi", dense, w.flatten(1)),
+                               rtol=1e-9, atol=1e-10)
+    return dense, m.pred
+
+
 @pytest.mark.parametrize("cls", [LSTMNet, TransformerNet])
 def test_second_order_against_dense_float64_hessian(cls: type[nn.Module]) -> None:
     """HVPs and Lanczos λ_max through the chooser equal the float64 dense Hessian (the fused
@@ -119,12 +132,8 @@ def test_second_order_against_dense_float64_hessian(cls: type[nn.Module]) -> Non
     model = _model(cls)
     f = differentiable_forward(model, functional=True)
     x = _x()[:3]
+    dense, _ = _dense_and_checked_hvp(f, x)
     m = margins(f, x)
-    dense = dense_hessian_neg_margin(f, x, pred=m.pred, other=m.runner_up)
-    w = torch.randn_like(x)
-    hv = hvp_neg_margin(f, x, w, pred=m.pred, other=m.runner_up)
-    torch.testing.assert_close(hv.flatten(1), torch.einsum("bij,bj->bi", dense, w.flatten(1)),
-                               rtol=1e-9, atol=1e-10)
     top = top_curvature(f, x, pred=m.pred, other=m.runner_up, max_iter=T * F)
     expected = torch.linalg.eigvalsh(0.5 * (dense + dense.transpose(1, 2)))[:, -1]
     assert torch.allclose(top.value, expected, rtol=0, atol=1e-6)
@@ -137,10 +146,5 @@ def test_packed_gru_hessian_falls_back_to_reverse_mode() -> None:
     group = next(g for g in clf.groups(_x(), LENGTHS) if g.length == T)  # rows 0 and 3
     x = _x()[group.rows]
     f = group.forward(functional=True)
-    m = margins(f, x)
-    dense = dense_hessian_neg_margin(f, x, pred=m.pred, other=m.runner_up)
-    w = torch.randn_like(x)
-    hv = hvp_neg_margin(f, x, w, pred=m.pred, other=m.runner_up)
-    torch.testing.assert_close(hv.flatten(1), torch.einsum("bij,bj->bi", dense, w.flatten(1)),
-                               rtol=1e-9, atol=1e-10)
+    dense, _ = _dense_and_checked_hvp(f, x)
     assert torch.allclose(dense, dense.transpose(1, 2), atol=1e-10)
