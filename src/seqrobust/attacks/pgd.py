@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from seqrobust._checks import check_positive, check_sequences
+from seqrobust.attacks._random import random_start
 from seqrobust.attacks.base import (
     Bounds,
     FixedEpsilonAttack,
@@ -19,7 +20,6 @@ from seqrobust.attacks.base import (
     Randomness,
     _rows,
     project,
-    random_start,
 )
 from seqrobust.models import differentiable_forward
 from seqrobust.types import ForwardFn, Norm
@@ -63,7 +63,7 @@ def projected_gradient(
         steps: number of gradient steps.
         norm: ``"linf"`` (sign steps) or ``"l2"`` (normalised-gradient steps).
         random_init: start at a random point of the ball (see
-            :func:`~seqrobust.attacks.base.random_start`) instead of the clean input.
+            :func:`~seqrobust.attacks._random.random_start`) instead of the clean input.
         bounds: valid input range.
         generator: randomness for the start.
         stop_when_fooled: freeze a row at the first iterate that is misclassified (checked
