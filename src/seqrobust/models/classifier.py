@@ -194,44 +194,6 @@ class Classifier(nn.Module):
 
         return forward
 
-    def check(self, x: Tensor, lengths: Tensor | None, *, num_classes: int) -> None:
-        """Run the model once on the first two inputs and refuse, with one line naming the fix,
-        what the library could not measure: a call that fails, logits of the wrong shape or
-        not finite, logits that do not depend differentiably on the input.
-
-        Args:
-            x: ``(N, T, F)`` inputs; lengths: ``(N,)`` or ``None``.
-            num_classes: the classes of the data.
-
-        Raises:
-            ValueError: one line.
-        """
-        probe = x[:2].detach().clone().requires_grad_(True)
-        lens = None if lengths is None else lengths[:2].to(x.device)
-        try:
-            with torch.enable_grad():
-                out = self._call(probe, lens, second_order=False)
-        except (RuntimeError, IndexError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ValueError(f"the model failed on inputs of shape {tuple(probe.shape)} "
-                             f"({first}); check that it takes (batch, time, {x.shape[2]}) "
-                             "inputs") from None
-        if not isinstance(out, Tensor) or out.dim() != 2 or out.shape[0] != probe.shape[0]:
-            shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
-            raise ValueError(f"the model returned {shape} for a batch of {probe.shape[0]}; "
-                             "it must return logits of shape (batch, classes)")
-        if out.shape[1] != num_classes:
-            raise ValueError(f"the model returns {out.shape[1]} logits but the data have "
-                             f"{num_classes} classes; pass num_classes= to the data or fix "
-                             "the model's head")
-        if not bool(torch.isfinite(out).all()):
-            raise ValueError("the model returned non-finite (NaN or inf) logits on the first "
-                             "inputs; check its weights and the data's scale")
-        if not out.requires_grad:
-            raise ValueError("the model's logits do not depend differentiably on its input "
-                             "(a forward under torch.no_grad, a detach or a rounding step?); "
-                             "the measurements need input gradients")
-
     def trims_exactly(self, x: Tensor, lengths: Tensor | None, *, n: int = 16
                       ) -> tuple[bool, float]:
         """Whether cutting inputs to their real steps leaves the logits unchanged, on the
