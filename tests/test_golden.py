@@ -25,7 +25,7 @@ from seqrobust.cli import main
 
 GOLDEN = Path(__file__).parent / "golden"
 WRITE = os.environ.get("SEQROBUST_WRITE_GOLDEN") == "1"
-VOLATILE = {"seconds", "seconds_this_call", "run", "out", "label", "elapsed"}
+VOLATILE = {"seconds", "seconds_this_call", "run", "out", "label", "elapsed", "provenance"}
 RUNS = {
     "mnist": ["--dataset", "mnist-subset", "--epochs", "2", "--hidden", "8",
               "--train-limit", "1000", "--test-limit", "50"],

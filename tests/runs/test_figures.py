@@ -29,7 +29,9 @@ def test_figures_of_an_unbounded_aeon_run(vowels_run: Path, tmp_path: Path, kind
     summary = json.loads(capsys.readouterr().out)
     assert out.read_bytes()[:4] == b"\x89PNG" and summary["unit"] == "training std"
     assert json.loads(out.with_suffix(".json").read_text()) == summary
-    assert "provenance" not in summary  # a run on its own data: the folder says it all
+    digest = hashlib.sha256((vowels_run / "model.safetensors").read_bytes()).hexdigest()
+    assert summary["provenance"]["weights_sha256"] == digest  # every output says what it used
+    assert len(summary["provenance"]["data_tensors_sha256"]) == 64
     if kind == "boundary":
         assert 0 < summary["delta_norm"] < UNBOUNDED[1] and math.isfinite(summary["upper"])
         assert summary["lower"] <= summary["delta_norm"] * (1 + 1e-6)

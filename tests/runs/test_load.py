@@ -14,6 +14,7 @@ from foreign_cases import Files
 from seqrobust.data.registry import load_dataset
 from seqrobust.models.classifier import Classifier
 from seqrobust.runs.load import ModelSource, as_source, load_run_data, load_source
+from seqrobust.runs.outputs import data_hash
 from seqrobust.training.run import load_model
 
 
@@ -31,7 +32,9 @@ def test_a_run_folder_loads_as_before_with_its_weights_hash(tiny_run: Path) -> N
     assert loaded.plain is (cfg.reg == "none") and loaded.config == cfg
     assert loaded.provenance["weights_sha256"] == _sha(tiny_run / "model.safetensors")
     assert loaded.provenance["data_sha256"] is None and loaded.provenance["n"] == 7
-    assert loaded.record == {}  # a run on its own dataset: outputs keep their layout
+    assert loaded.record == {"provenance": loaded.provenance}  # every output records it
+    assert loaded.provenance["data_tensors_sha256"] == data_hash(expected)
+    assert loaded.take(3).provenance["data_tensors_sha256"] == data_hash(expected.take(3))
     _, cfg2, data2 = load_run_data(tiny_run, limit=7)
     assert cfg2 == cfg and torch.equal(data2.inputs, expected.inputs)
 
@@ -51,7 +54,8 @@ def test_a_foreign_model_records_its_provenance(foreign_files: Files) -> None:
         "weights": str(foreign_files.packed_weights),
         "weights_sha256": _sha(foreign_files.packed_weights), "takes_lengths": True,
         "dataset": "data.npz", "split": None, "data": str(foreign_files.data),
-        "data_sha256": _sha(foreign_files.data), "n": 5}
+        "data_sha256": _sha(foreign_files.data), "n": 5,
+        "data_tensors_sha256": data_hash(loaded.data)}
 
 
 def test_data_take_the_model_dtype_and_its_number_of_classes(

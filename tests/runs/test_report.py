@@ -1,146 +1,179 @@
-"""The HTML report builds from a tiny run, an unbounded aeon run and a foreign model, is
-self-contained, and renders in a real browser."""
+"""``seqrobust report`` loads run folders, foreign models' result folders and study folders
+into the result objects the renderer takes; sections without data say how to produce them;
+only regular files inside the folder are read and the report is never written through a
+symlink. (The browser checks are in ``test_report_browser.py``.)"""
+
+from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from foreign_cases import model_args
+from report_cases import report_runs
 
 from seqrobust.cli import main
-from seqrobust.training import TrainConfig, train
+from seqrobust.measure.robustness import RobustnessCurve
+from seqrobust.runs.report import build_report, load_analysis, load_curves, load_noise
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+REPO = Path(__file__).parents[2]
 
 
 @pytest.fixture(scope="module")
-def tiny_runs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("report")
-    runs = []
-    for seed in (0, 1):
-        cfg = TrainConfig(
-            dataset="mnist-subset", hidden=8, epochs=1, train_limit=200, test_limit=40, seed=seed
-        )
-        train(cfg, root / f"run{seed}", progress=False)
-        runs.append(root / f"run{seed}")
-    return runs
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return report_runs(tmp_path_factory)
 
 
-def test_report_is_self_contained(tiny_runs):
-    run = tiny_runs[0]
-    assert main(["report", str(run), "--gallery", "1"]) == 0
-    page = (run / "report.html").read_text()
-    assert page.startswith("<!DOCTYPE html>")
-    assert "Clean test accuracy" in page and "Gallery" in page
-    # sections without data say how to produce them
-    for command in (
-        "seqrobust analyze",
-        "seqrobust attack",
-        "seqrobust noise",
-        "seqrobust plot boundary",
-    ):
-        assert command in page
-    # every image is embedded; nothing is fetched from anywhere
-    sources = re.findall(r'src="([^"]+)"', page)
-    assert len(sources) >= 2 and all(s.startswith("data:image/png;base64,") for s in sources)
-    assert "http://" not in page and "https://" not in page
+def _copy_run(run: Path, dest: Path, *, results: tuple[str, ...] = ()) -> Path:
+    """The run's model files and its result folders named in ``results`` in ``dest``."""
+    keep = {"config.json", "model.json", "model.safetensors", "metrics.jsonl"}
+    dest.mkdir(parents=True)
+    for path in run.iterdir():
+        if path.name in keep:
+            shutil.copy(path, dest / path.name)
+        elif path.is_dir() and path.name in results:
+            shutil.copytree(path, dest / path.name)
+    return dest
 
 
-def test_report_compares_several_runs(tiny_runs, tmp_path):
-    out = tmp_path / "both.html"
-    assert main(["report", *map(str, tiny_runs), "--gallery", "0", "--out", str(out)]) == 0
+def test_folders_load_into_the_result_objects(runs: dict[str, Path]) -> None:
+    run, notes = runs["vowels"], []
+    analysis = load_analysis(run, notes)
+    stored = (run / "analyze" / "rows.csv").read_bytes().decode()
+    assert analysis is not None and analysis.csv() == stored
+    assert analysis.summary == json.loads((run / "analyze" / "summary.json").read_text())
+    header = (run / "analyze" / "profile.csv").read_text().splitlines()[0].split(",")
+    assert analysis.steps == sum(c.startswith("grad_") for c in header) > 0
+    assert len(analysis.profile) == len(analysis.rows) == 6
+    curves = load_curves(run, notes)
+    assert [c.settings.attack for c in curves] == ["pgd", "square"]
+    record = json.loads((run / "attacks" / "pgd" / "curve.json").read_text())
+    assert curves[0] == RobustnessCurve.from_json(record["curve"])
+    noise = load_noise(run, notes)
+    stored = json.loads((run / "noise" / "noise.json").read_text())
+    assert noise is not None and noise.to_json()["summary"] == stored["summary"]
+    assert noise.to_json()["inputs"] == stored["inputs"] and not notes
+
+
+def test_sections_without_data_say_how(tiny_run: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    assert main(["report", str(tiny_run), "--gallery", "0", "--out", str(out)]) == 0
     page = out.read_text()
-    assert "<h2>Comparison</h2>" in page and page.count("<h2>Run ") == 2
+    assert page.startswith("<!DOCTYPE html>") and 'class="headline"' in page
+    for command in ("seqrobust analyze", "seqrobust attack", "seqrobust noise",
+                    "seqrobust plot boundary"):
+        assert f"{command} {tiny_run}" in page
+    assert "no attack ran" in page and "not measured (no geometry analysis)" in page
+    sources = re.findall(r'src="([^"]+)"', page)
+    assert len(sources) >= 1 and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert "http://" not in page and "https://" not in page
     assert main(["report", str(tmp_path / "not-a-run")]) == 2
 
 
-def check_in_chromium(report: Path, profile: Path) -> None:
-    """Headless Chromium opens ``report`` without console errors and decodes every image;
-    skipped (with the reason) where Chromium is not installed."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("chromium is not installed (apt-get install chromium); browser check skipped")
-    url = report.resolve().as_uri()
-    flags = [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
-    dom = subprocess.run(
-        [
-            chromium,
-            *flags,
-            "--enable-logging=stderr",
-            "--v=0",
-            "--virtual-time-budget=5000",
-            "--dump-dom",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert 'data-images-ok="yes"' in dom.stdout, "an image failed to decode"
-    count = int(re.search(r'data-images="(\d+)"', dom.stdout).group(1))
-    assert count == report.read_text().count("<img ")
-    console_errors = [
-        ln for ln in dom.stderr.splitlines() if "CONSOLE" in ln and "ERROR" in ln.upper()
-    ]
-    assert not console_errors, console_errors
-    shot = profile.parent / f"{report.stem}.png"
-    subprocess.run(
-        [chromium, *flags, "--window-size=1200,1600", f"--screenshot={shot}", url],
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
-
-
-def test_report_renders_in_headless_chromium(tiny_runs, tmp_path):
-    run = tiny_runs[0]
-    report = run / "report.html"
-    if not report.exists():
-        assert main(["report", str(run), "--gallery", "1"]) == 0
-    check_in_chromium(report, tmp_path / "profile")
-
-
-def test_report_on_an_unbounded_aeon_run(vowels_run, tmp_path):
-    """Standardised JapaneseVowels has no bounds: the gallery's minimal adversarials clip to a
-    range that never binds instead of failing on (-inf, inf)."""
-    out = tmp_path / "vowels.html"
-    assert main(["report", str(vowels_run), "--gallery", "2", "--out", str(out)]) == 0
+def test_an_unfinished_run_says_so(tiny_run: Path, tmp_path: Path) -> None:
+    run = _copy_run(tiny_run, tmp_path / "run")
+    (run / "model.json").unlink()
+    out = build_report([run], tmp_path / "r.html", gallery=2)
     page = out.read_text()
-    gallery = page.split("Gallery", 1)[1].split("Decision-boundary", 1)[0]
-    assert gallery.count("<figure>") == 2
-    check_in_chromium(out, tmp_path / "profile")
+    assert "The run has not finished" in page and f"--out {run} --resume" in page
+    assert '<div class="gallery">' not in page
 
 
-def test_report_on_a_foreign_model(foreign_files, tmp_path, capsys):
+def test_symlinks_are_refused(runs: dict[str, Path], tmp_path: Path) -> None:
+    """A result file that is a symlink is not embedded (the page names it); the report is not
+    written through a symlink."""
+    run = _copy_run(runs["mnist"], tmp_path / "run", results=("attacks",))
+    outside = tmp_path / "outside.json"
+    shutil.move(run / "attacks" / "square" / "curve.json", outside)
+    (run / "attacks" / "square" / "curve.json").symlink_to(outside)
+    out = build_report([run], tmp_path / "r.html", gallery=0)
+    page = out.read_text()
+    assert "skipped attacks/square/curve.json" in page and "symlink" in page
+    assert "Square (black-box) (n=" not in page  # the refused curve is not drawn
+    link = tmp_path / "link.html"
+    link.symlink_to(tmp_path / "target.html")
+    assert main(["report", str(run), "--gallery", "0", "--out", str(link)]) == 2
+    assert not (tmp_path / "target.html").exists()
+
+
+def test_report_on_a_foreign_model(foreign_files, tmp_path: Path, capsys) -> None:
     """The report of a user's model reads its results from the folder of --out, laid out like
     a run folder, and shows where model and data came from."""
     args = model_args(foreign_files)
     attack = ["attack", *args, "--eps", "0.1,0.5", "--steps", "2", "--quiet"]
     assert main([*attack, "--out", str(tmp_path / "attacks" / "pgd")]) == 0
     out = tmp_path / "report.html"
-    assert main(["report", *args, "--gallery", "2", "--out", str(out)]) == 0
+    assert main(["report", *args, "--gallery", "1", "--out", str(out)]) == 0
     assert capsys.readouterr().out.strip().endswith(str(out))
     page = out.read_text()
     for path in (foreign_files.packed_weights, foreign_files.data):
         assert hashlib.sha256(path.read_bytes()).hexdigest() in page
-    assert "<h2>Model " in page and "Clean accuracy on the 12 inputs of data.npz" in page
-    assert "No attack results yet" not in page and "<h4>pgd</h4>" in page
-    hint = f"seqrobust analyze --model {foreign_files.model}:make_packed"
-    assert hint in page and f"--out {tmp_path / 'analyze'}" in page
-    gallery = page.split("Gallery", 1)[1].split("Decision-boundary", 1)[0]
-    assert gallery.count("<figure>") == 2
-    check_in_chromium(out, tmp_path / "profile")
+    assert "trained outside seqrobust" in page and "n=12 inputs of data.npz" in page
+    assert "No robustness curve yet" not in page and 'data-key="robust"' in page
+    assert f"seqrobust analyze --model {foreign_files.model}:make_packed" in page
+    assert f"--out {tmp_path / 'analyze'}" in page
+    assert 'data-status="pass"' in page.split('data-check="padding semantics checked"')[1][:60]
+    gallery = page.split('<div class="gallery">', 1)[1].split("</div>", 1)[0]
+    assert gallery.count("<figure>") == 1
+
+
+def _curve_json(curve: dict, label: str) -> str:
+    return json.dumps({**curve, "label": label})
+
+
+def test_a_figure7_folder_compares_its_models(runs: dict[str, Path], tmp_path: Path) -> None:
+    """``runs/figure7``-style: ``curves/NAME-ATTACK.json`` (with per-input records) and
+    ``runs/NAME``; then the same from ``figure7.csv`` alone."""
+    study = tmp_path / "figure7"
+    for name, label, run in (("plain", "plain", runs["mnist"]),
+                             ("hessian-lam0.01", "hessian (λ=0.01)", runs["hessian"])):
+        (study / "curves").mkdir(parents=True, exist_ok=True)
+        for attack in ("pgd", "square"):
+            record = json.loads((run / "attacks" / attack / "curve.json").read_text())
+            (study / "curves" / f"{name}-{attack}.json").write_text(
+                _curve_json(record["curve"], label))
+        _copy_run(run, study / "runs" / name)
+    page = build_report([study], study / "report.html").read_text()
+    table = page.split('<table class="comparison">', 1)[1].split("</table>", 1)[0]
+    assert table.count("<tr data-model=") == 2 and "Hessian penalty" in table
+    assert page.count("data-worst=") >= 6  # worst case over PGD and Square, 3 radii each
+    acc = json.loads((runs["hessian"] / "model.json").read_text())["meta"]["test_accuracy"]
+    assert f"{100 * acc:.2f} %" in table
+    # figure7.csv only: per-attack curves, no worst case
+    csv_only = tmp_path / "csv-only"
+    csv_only.mkdir()
+    lines = (REPO / "docs" / "results" / "figure7.csv").read_text().splitlines()
+    kept = [ln for ln in lines[1:] if ln.startswith(("plain,", "hessian (λ=0.01),"))]
+    (csv_only / "figure7.csv").write_text("\n".join([lines[0], *kept]) + "\n")
+    page = build_report([csv_only], csv_only / "report.html", gallery=0).read_text()
+    assert page.count("<tr data-model=") == 2 and "no worst case over attacks" in page
+    clean = next(ln for ln in kept if ln.startswith("plain,pgd,") and ln.split(",")[3] == "0")
+    assert f"{100 * float(clean.split(',')[4]):.2f} %" in page
+
+
+def test_a_frontier_folder_has_a_row_per_model(tmp_path: Path) -> None:
+    """The frontier's records (real ones from docs/results), then its ``frontier.csv`` alone."""
+    source = REPO / "docs" / "results" / "frontier"
+    names = sorted(p.name for p in (source / "records").glob("*.json"))[:2]
+    (tmp_path / "a" / "records").mkdir(parents=True)
+    for name in names:
+        shutil.copy(source / "records" / name, tmp_path / "a" / "records" / name)
+    page = build_report([tmp_path / "a"], tmp_path / "a.html", gallery=0).read_text()
+    assert page.count("<tr data-model=") == len(names)
+    for name in names:
+        row = json.loads((source / "records" / name).read_text())["row"]
+        section = page.split(f'<section class="model" data-model="{name[:-5]}"', 1)[1]
+        assert f'data-key="clean" data-value="{row["clean"]}"' in section
+        worst = dict(row["worst"])[16.0]
+        assert f'data-eps="16.0" data-pgd="{dict(row["pgd"])[16.0]}" data-worst="{worst}"' \
+            in section
+    (tmp_path / "b").mkdir()
+    lines = (source / "frontier.csv").read_text().splitlines()[:3]
+    (tmp_path / "b" / "frontier.csv").write_text("\n".join(lines) + "\n")
+    page = build_report([tmp_path / "b"], tmp_path / "b.html", gallery=0).read_text()
+    assert page.count("<tr data-model=") == 2
+    first = lines[1].split(",")
+    assert f"{first[4]} %" in page  # clean accuracy of the first model

@@ -60,7 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError, FetchError) as exc:
         if os.environ.get("SEQROBUST_DEBUG"):
             raise
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        message = lines[0] if lines else type(exc).__name__
         print(f"error: {message}", file=sys.stderr)
         return 2
     return 0

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from seqrobust.cli._source import with_source
-from seqrobust.runs.analyze import AnalyzeConfig, run_analyze
+from seqrobust.runs.analyze import DEFAULT_N, AnalyzeConfig, run_analyze
 from seqrobust.runs.load import ModelSource
 
 _D = AnalyzeConfig()
@@ -18,7 +18,9 @@ _D = AnalyzeConfig()
 @with_source
 def analyze_cmd(
     source: ModelSource,
-    n: Annotated[int, typer.Option(help="First N inputs of the split.")] = _D.n,
+    n: Annotated[Optional[int], typer.Option(  # noqa: UP045
+        help=f"First N inputs of the split (an error if it has fewer) (default: {DEFAULT_N}, "
+        "or all if fewer).", show_default=False)] = None,
     out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         help="Output folder (default RUN/analyze; required with --model).")] = None,
     batch_size: Annotated[int, typer.Option(help="Inputs per chunk.")] = _D.batch_size,

@@ -10,6 +10,7 @@ import typer
 
 from seqrobust.cli._source import with_source
 from seqrobust.measure.robustness import ATTACKS
+from seqrobust.runs.attack import DEFAULT_N
 from seqrobust.runs.load import ModelSource
 
 
@@ -23,7 +24,9 @@ def attack_cmd(
     alpha: Annotated[Optional[float], typer.Option(  # noqa: UP045
         help="PGD step in the data's unit (default: MNIST 2, else max(eps)/15).")] = None,
     steps: Annotated[int, typer.Option(help="Iterations (PGD, APGD).")] = 30,
-    n: Annotated[int, typer.Option(help="First N test inputs.")] = 10000,
+    n: Annotated[Optional[int], typer.Option(  # noqa: UP045
+        help=f"First N test inputs (an error if there are fewer) (default: {DEFAULT_N}, or all "
+        "if fewer).", show_default=False)] = None,
     out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         help="Output folder (default RUN/attacks/ATTACK; required with --model).")] = None,
     restarts: Annotated[int, typer.Option(help="Random restarts.")] = 1,

@@ -10,13 +10,16 @@ from typing import Annotated, Optional
 import typer
 
 from seqrobust.cli._source import with_source
+from seqrobust.runs.curvature import DEFAULT_N
 from seqrobust.runs.load import ModelSource
 
 
 @with_source
 def curvature_cmd(
     source: ModelSource,
-    n: Annotated[int, typer.Option(help="First N test inputs.")] = 1000,
+    n: Annotated[Optional[int], typer.Option(  # noqa: UP045
+        help=f"First N test inputs (an error if there are fewer) (default: {DEFAULT_N}, or all "
+        "if fewer).", show_default=False)] = None,
     probes: Annotated[int, typer.Option(help="Probes per input (exact over the outputs).")] = 8,
     exact: Annotated[bool, typer.Option("--exact", help="Exact R (L*d HVPs per input).")] = False,
     batch_size: Annotated[int, typer.Option(help="Inputs per batch.")] = 100,

@@ -44,7 +44,9 @@ def figure5_cmd(
 @with_source
 def noise_cmd(
     source: ModelSource,
-    n: Annotated[int, typer.Option("--n", help="Number of test inputs.")] = _N.n_inputs,
+    n: Annotated[Optional[int], typer.Option(  # noqa: UP045
+        "--n", help=f"Number of test inputs (an error if there are fewer) (default: "
+        f"{_N.n_inputs}, or all if fewer).", show_default=False)] = None,
     rho: Annotated[
         Optional[list[float]],  # noqa: UP045
         typer.Option("--rho", help="Noise radius (L2) in the data's unit (pixels 0-255 for "
@@ -74,11 +76,13 @@ def noise_cmd(
 
     part = parse_shard(shard)
     cfg = NoiseConfig(
-        n_inputs=n, rho=tuple(rho) if rho else _N.rho, samples=samples,
+        n_inputs=_N.n_inputs if n is None else n, rho=tuple(rho) if rho else _N.rho,
+        samples=samples,
         num_kappa=num_kappa, seed=seed, union=union,
     )
     target = source.output(out, "noise")
-    summary = noise_experiment(source, cfg, target, progress=not quiet, shard=part)
+    summary = noise_experiment(source, cfg, target, progress=not quiet, shard=part,
+                               require_n=n is not None)
     if not part.whole:
         typer.echo(json.dumps({**summary, "merge": f"seqrobust merge noise {target}"}))
         return

@@ -17,9 +17,8 @@ plot_app = typer.Typer(help="Figures for one input of a trained run.", no_args_i
 
 
 def _out(source: ModelSource, out: Path | None, name: str, index: int) -> Path:
-    path = source.output(out, "figures", f"{name}-{index}.png")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
+    """The PNG path (its folder is created only once the input is known to exist)."""
+    return source.output(out, "figures", f"{name}-{index}.png")
 
 
 @plot_app.command("boundary")

@@ -1,5 +1,6 @@
 """``seqrobust report RUN [RUN ...]`` (or ``--model ... --out DIR/report.html``): a
-self-contained HTML report."""
+self-contained HTML report that leads with the headline numbers and sanity checks; several
+runs, or a study folder (Figure 7, frontier), start with a comparison."""
 
 from __future__ import annotations
 
@@ -17,14 +18,16 @@ from seqrobust.runs.report import build_report
 def report_cmd(
     foreign: ModelSource | None,
     runs: Annotated[Optional[list[Path]], typer.Argument(  # noqa: UP045
-        help="One or more run folders (none with --model).", show_default=False)] = None,
+        help="Run folders or study folders (runs/figure7, a frontier folder); none with "
+        "--model.", show_default=False)] = None,
     out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         help="HTML path (default RUN/report.html). With --model required; the model's "
         "results are read from its folder, laid out like a run folder.")] = None,
-    gallery: Annotated[int, typer.Option(help="Inputs in the adversarial gallery.")] = 3,
+    gallery: Annotated[int, typer.Option(
+        help="Most vulnerable inputs drawn per model with their minimal adversarials.")] = 3,
 ) -> None:
-    """Everything known about one or more runs (or a foreign model), as one HTML file that
-    opens from disk."""
+    """Everything known about one or more runs (or a foreign model or a study), as one HTML
+    file that opens from disk: headline numbers and sanity checks first."""
     folders = list(runs or [])
     if foreign is not None:
         if folders:

@@ -1,11 +1,15 @@
 """``seqrobust plot boundary|taylor RUN --index I``: Figures 3 and 4 of the poster for one
-test input of a trained run or a foreign model (see :mod:`seqrobust.measure.slices`)."""
+test input of a trained run or a foreign model (see :mod:`seqrobust.measure.slices`).
+
+The index is checked before anything is computed or written; the PNG and its JSON (with the
+provenance) are written inside the PNG's folder, never through a symlink."""
 
 from __future__ import annotations
 
-import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +27,9 @@ from seqrobust.measure.slices import (
     taylor_agreement,
 )
 from seqrobust.models.classifier import as_classifier
+from seqrobust.reporting.text import mpl_escape
 from seqrobust.runs.load import ModelSource, as_source, load_source
+from seqrobust.runs.outputs import check_targets, save_figure, write_json
 from seqrobust.types import ForwardFn
 
 
@@ -37,7 +43,7 @@ class RunInput:
         label: its class.
         data: the data it comes from.
         source: the model it is measured on.
-        record: ``{"provenance": ...}`` for a foreign model or data file, else empty.
+        record: ``{"provenance": ...}`` (weights and data SHA-256).
     """
 
     forward: ForwardFn
@@ -67,19 +73,32 @@ def run_input(run: str | Path | ModelSource, index: int) -> RunInput:
     Raises:
         ValueError: on an index outside the test data, or a bad run, model or data.
     """
-    if index < 0:
-        raise ValueError(f"--index must be >= 0, got {index}")
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        raise ValueError(f"--index must be an integer >= 0, got {index!r}")
     source = as_source(run)
     loaded = load_source(source, split="test", limit=index + 1)
     data = loaded.data
     if index >= len(data):
-        raise ValueError(f"--index must be in [0, {len(data) - 1}], got {index}")
+        raise ValueError(f"--index must be in [0, {len(data) - 1}], got {index} ({data.name} "
+                         f"has {len(data)} inputs)")
     forward, x = one_input(loaded.model, data, index)
     return RunInput(forward, x, int(data.labels[index]), data, source, loaded.record)
 
 
 def _units(data: SequenceData) -> tuple[float, str]:
     return 1.0 / data.eps_scale, data.eps_unit
+
+
+def _targets(out: Path) -> None:
+    """Refuse a symlink (or a non-file) at ``out`` or ``out.json`` before computing."""
+    check_targets(out.parent, out.name, out.with_suffix(".json").name)
+
+
+def _write(out: Path, draw: Callable[[Path], object], summary: dict[str, Any]) -> None:
+    """The PNG (``draw(path)``), then its JSON, both inside ``out``'s folder."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_figure(out.parent, out.name, draw)
+    write_json(out.parent, out.with_suffix(".json").name, summary)
 
 
 def figure3(
@@ -97,6 +116,7 @@ def figure3(
     :func:`~seqrobust.measure._lengths.attack_bounds`, which never binds)."""
     from seqrobust.reporting.plots_geometry import plot_boundary_slice
 
+    _targets(out)
     item = run_input(run, index)
     f, x = item.forward, item.x
     best = minimal_l2(f, x[None], bounds=attack_bounds(item.data)).best
@@ -114,8 +134,8 @@ def figure3(
     upper = float(curvature_upper_bound(t, j_dot_u, top.value)[0])
     s = boundary_slice(f, x, delta, second=second, extent=extent, grid=grid, generator=gen)
     scale, unit = _units(item.data)
-    plot_boundary_slice(
-        out,
+    draw = partial(
+        plot_boundary_slice,
         a=s.a.numpy(),
         b=s.b.numpy(),
         classes=s.predicted.numpy(),
@@ -126,9 +146,9 @@ def figure3(
         lower=lower,
         upper=upper,
         scale=scale,
-        unit=unit,
-        title=f"{item.source.label}, test input {index} (label {item.label}, predicted "
-        f"{s.pred})",
+        unit=mpl_escape(unit),
+        title=f"{mpl_escape(item.source.label)}, test input {index} (label {item.label}, "
+        f"predicted {s.pred})",
     )
     # how well the quadratic zero set matches the true one on the grid
     agree = float(((s.margin < 0) == (s.quadratic < 0)).double().mean())
@@ -149,7 +169,7 @@ def figure3(
         "png": str(out),
         **item.record,
     }
-    out.with_suffix(".json").write_text(json.dumps(summary, indent=1) + "\n")
+    _write(out, draw, summary)
     return summary
 
 
@@ -169,21 +189,23 @@ def figure4(
     adversarial distance, and the noise is not clipped to the data range)."""
     from seqrobust.reporting.plots_geometry import plot_taylor
 
+    _targets(out)
     item = run_input(run, index)
     scale, unit = _units(item.data)
     radii = torch.logspace(0.0, 4.5, 16) if radii is None else radii
     model_radii = radii.double() / scale
     gen = torch.Generator().manual_seed(seed)
     res = taylor_agreement(item.forward, item.x, model_radii, directions=directions, generator=gen)
-    plot_taylor(
-        out,
+    draw = partial(
+        plot_taylor,
         radii=res.radii.numpy(),
         margin=res.margin.numpy(),
         quadratic=res.quadratic.numpy(),
         changed=res.changed.numpy(),
         scale=scale,
-        unit=unit,
-        title=f"{item.source.label}, test input {index}: second-order model vs real margin",
+        unit=mpl_escape(unit),
+        title=f"{mpl_escape(item.source.label)}, test input {index}: second-order model vs "
+        "real margin",
     )
     summary = {
         "run": item.source.name,
@@ -197,5 +219,5 @@ def figure4(
         "png": str(out),
         **item.record,
     }
-    out.with_suffix(".json").write_text(json.dumps(summary, indent=1) + "\n")
+    _write(out, draw, summary)
     return summary

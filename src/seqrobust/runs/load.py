@@ -3,25 +3,27 @@
 
 :class:`ModelSource` says which; :func:`load_source` is the one loader every run-folder service
 goes through, so each keeps one code path for both. It returns the model, the data, a
-provenance record (weights and data SHA-256) and whether the model is a plain-trained
-seqrobust run (:class:`Loaded`).
+provenance record (weights and data SHA-256; every output records it) and whether the model
+is a plain-trained seqrobust run (:class:`Loaded`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
 import torch
 from torch import nn
 
+from seqrobust._safeio import inside
 from seqrobust.data.dataset import SequenceData
 from seqrobust.data.registry import load_dataset
 from seqrobust.models.classifier import as_classifier
 from seqrobust.runs import foreign
+from seqrobust.runs.outputs import data_hash
 from seqrobust.training.config import TrainConfig
 
 
@@ -108,8 +110,7 @@ class ModelSource:
 
     @property
     def foreign(self) -> bool:
-        """Whether model or data come from outside a run folder (outputs then record their
-        provenance)."""
+        """Whether model or data come from outside a run folder."""
         return self.model is not None or self.data is not None
 
     def cli_args(self) -> str:
@@ -125,16 +126,17 @@ class ModelSource:
         return " ".join(args + [f"{k} {v}" for k, v in optional.items() if v is not None])
 
     def output(self, out: Path | None, *default: str) -> Path:
-        """``out``, else ``RUN/<default...>``.
+        """``out``, else ``RUN/<default...>``, which must not lead out of the run folder.
 
         Raises:
-            ValueError: without ``out`` for a foreign model (there is no run folder).
+            ValueError: without ``out`` for a foreign model (there is no run folder), or when
+                ``RUN/<default...>`` resolves outside the run folder (through a symlink).
         """
         if out is not None:
             return out
         if self.run is None:
             raise ValueError("--model needs --out (there is no run folder to write into)")
-        return self.run.joinpath(*default)
+        return inside(self.run, Path(*default))
 
 
 def as_source(source: str | Path | ModelSource, *, dataset: str | None = None) -> ModelSource:
@@ -159,10 +161,9 @@ class Loaded:
         model: the classifier, eval mode, on the device asked for (a run's own module, or a
             :class:`~seqrobust.models.Classifier` around a foreign one).
         data: the data to evaluate it on (inputs in the model's dtype).
-        provenance: JSON-ready: the run or model spec, factory kwargs, weights file and its
-            SHA-256, data name or file and its SHA-256.
-        plain: whether it is a seqrobust run trained without a regulariser (``None``: a
-            foreign model, unknown).
+        provenance: JSON-ready: run or model spec, factory kwargs, weights file, data name or
+            file (each file's SHA-256), ``n`` and the data's SHA-256 as loaded (``data_hash``).
+        plain: whether a seqrobust run was trained without regulariser (``None``: foreign).
         config: the run's training config (``None`` for a foreign model).
         source: what was loaded.
     """
@@ -176,20 +177,28 @@ class Loaded:
 
     @property
     def record(self) -> dict[str, Any]:
-        """``{"provenance": ...}`` to merge into JSON outputs when model or data are foreign;
-        empty for a run folder on a named dataset (the folder is its provenance)."""
-        return {"provenance": self.provenance} if self.source.foreign else {}
+        """``{"provenance": ...}`` to merge into every JSON output."""
+        return {"provenance": self.provenance}
+
+    def take(self, n: int) -> Loaded:
+        """The first ``n`` inputs only, the provenance updated (``n`` and the data hash)."""
+        data = self.data.take(n)
+        provenance = {**self.provenance, "n": len(data), "data_tensors_sha256": data_hash(data)}
+        return replace(self, data=data, provenance=provenance)
+
+
+def require_inputs(data: SequenceData, n: int, *, flag: str = "--n") -> None:
+    """A one-line ``ValueError`` if ``data`` holds fewer than ``n`` inputs (never cut)."""
+    if n > len(data):
+        raise ValueError(f"{flag} {n} but {data.name} has {len(data)} inputs; use {flag} "
+                         f"{len(data)} or less")
 
 
 def _hash(path: Path | None) -> str | None:
     return foreign.sha256_file(path) if path is not None and path.is_file() else None
 
-
 def load_source(
-    source: ModelSource,
-    *,
-    split: str = "test",
-    limit: int | None = None,
+    source: ModelSource, *, split: str = "test", limit: int | None = None,
     device: str | torch.device = "cpu",
 ) -> Loaded:
     """The model of ``source`` (eval mode, on ``device``) and the data to evaluate it on.
@@ -245,18 +254,15 @@ def load_source(
         check_compatible(model, data, run=source.run)
     provenance.update(dataset=data.name, split=None if source.data else split,
                       data=None if source.data is None else str(source.data),
-                      data_sha256=_hash(source.data), n=len(data))
+                      data_sha256=_hash(source.data), n=len(data),
+                      data_tensors_sha256=data_hash(data))
     plain = None if cfg is None else cfg.reg == "none"
     return Loaded(model, data, provenance, plain, cfg, source)
 
 
 def load_run_data(
-    run: str | Path,
-    *,
-    dataset: str | None = None,
-    split: str = "test",
-    limit: int | None = None,
-    device: str | torch.device = "cpu",
+    run: str | Path, *, dataset: str | None = None, split: str = "test",
+    limit: int | None = None, device: str | torch.device = "cpu",
 ) -> tuple[nn.Module, TrainConfig, SequenceData]:
     """The trained model of ``run`` (eval mode, on ``device``) and the data to evaluate it on
     (:func:`load_source` of the run folder).
@@ -289,12 +295,6 @@ def distance_unit(data: SequenceData) -> str:
 
 
 __all__ = [
-    "Loaded",
-    "ModelSource",
-    "as_source",
-    "check_compatible",
-    "distance_unit",
-    "load_run_data",
-    "load_source",
-    "model_shape",
+    "Loaded", "ModelSource", "as_source", "check_compatible", "distance_unit", "load_run_data",
+    "load_source", "model_shape", "require_inputs",
 ]

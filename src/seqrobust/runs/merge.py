@@ -4,19 +4,25 @@
 Each merge reads the shard records (:func:`~seqrobust.runs.shards.read_shards`: all
 there, one config, every input once), puts the per-input results back in global-index order
 and then runs the very code the unsharded command runs on them (summary, tables, plots), so the
-merged per-input table is the single-process one.
+merged per-input table is the single-process one. Shards computed from other weights or data
+(their provenance) are refused like any other difference of config; a file named in a shard
+record is read only inside the folder (no absolute path, no ``..``, no symlink), and every
+output is written inside it (:mod:`seqrobust.runs.outputs`).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
 
-from seqrobust.runs.shards import Shard, interleave, read_shards, write_shard
+from seqrobust._safeio import inside, read_text
+from seqrobust.runs.outputs import check_targets, write_csv
+from seqrobust.runs.shards import Shard, interleave, read_shards, shard_file, write_shard
 
 if TYPE_CHECKING:
     from seqrobust.measure.robustness import RobustnessCurve
@@ -24,22 +30,28 @@ if TYPE_CHECKING:
 KINDS: tuple[str, ...] = ("analyze", "noise", "attack")
 
 
-def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+def _read_csv(folder: Path, name: Any, where: str) -> tuple[list[str], list[list[str]]]:
+    """The CSV a shard record names (``where``: the record and field), read only inside
+    ``folder``."""
+    if not isinstance(name, str):
+        raise ValueError(f"{where} names no CSV file; rerun that shard")
+    try:
+        path = inside(folder, name)
+    except ValueError:
+        raise ValueError(f"{where} {name!r} is not a file inside {folder} (an absolute path, "
+                         "'..' or a symlink out); refusing to read it") from None
     if not path.exists():
         raise ValueError(f"{path} is missing; rerun that shard")
-    with open(path, newline="") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        return (header or []), list(reader)
+    reader = csv.reader(io.StringIO(read_text(folder, name)))
+    header = next(reader, None)
+    return (header or []), list(reader)
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
-    tmp.replace(path)
+def _by_index(name: str, rows: list[list[str]]) -> dict[int, list[str]]:
+    try:
+        return {int(r[0]): r for r in rows}
+    except (IndexError, ValueError):
+        raise ValueError(f"{name}: a row without an integer index; rerun that shard") from None
 
 
 def merge_analyze(folder: str | Path, *, plots: bool = True) -> dict[str, Any]:
@@ -52,8 +64,15 @@ def merge_analyze(folder: str | Path, *, plots: bool = True) -> dict[str, Any]:
     Raises:
         ValueError: on missing, mixed or incomplete shards.
     """
-    from seqrobust.measure.analyze_summary import summarize
-    from seqrobust.runs.analyze import PROFILE, ROWS, write_summary
+    from seqrobust.runs.analyze import (
+        PROFILE,
+        ROWS,
+        SETTINGS,
+        settings_of,
+        summarize_folder,
+        write_settings,
+        write_summary,
+    )
 
     folder = Path(folder)
     shards = read_shards(folder, "analyze")
@@ -61,27 +80,34 @@ def merge_analyze(folder: str | Path, *, plots: bool = True) -> dict[str, Any]:
     for name in ("rows", "profile"):
         header: list[str] = []
         parts: list[list[list[str]]] = []
-        for indices, payload in zip(shards.indices, shards.payloads, strict=True):
+        for shard, (indices, payload) in enumerate(zip(shards.indices, shards.payloads,
+                                                       strict=True)):
             if not indices:  # an empty shard writes no CSV
                 parts.append([])
                 continue
-            head, rows = _read_csv(folder / payload[name])
+            record = shard_file(folder, "analyze", Shard(shard, shards.count))
+            head, rows = _read_csv(folder, payload.get(name), f"{record}: payload.{name}")
             header = header or head
             if head != header:
                 raise ValueError(f"{payload[name]} has other columns than the first shard")
-            by_index = {int(r[0]): r for r in rows}
+            by_index = _by_index(payload[name], rows)
             if sorted(by_index) != indices:
                 raise ValueError(f"{payload[name]} does not hold that shard's inputs; rerun it")
             parts.append([by_index[i] for i in indices])
         tables[name] = (header, parts)
+    check_targets(folder, ROWS, PROFILE, SETTINGS, "summary.json")
+    config = dict(shards.config)
+    provenance = config.pop("provenance", None)
     for name, target in (("rows", ROWS), ("profile", PROFILE)):
         header, parts = tables[name]
-        _write_csv(folder / target, header, interleave(shards.indices, parts))
-    config = dict(shards.config)
+        write_csv(folder, target, header, interleave(shards.indices, parts))
+    write_settings(folder, SETTINGS, settings_of(config), provenance or {"n": config["n"]})
     first = shards.payloads[0]
-    summary = summarize(folder / ROWS, folder / PROFILE, n=int(config["n"]))
+    summary = summarize_folder(folder, int(config["n"]))
     summary["config"] = {k: v for k, v in config.items() if k not in ("total", "block")}
     summary["dataset"], summary["unit"] = first["dataset"], first["unit"]
+    if provenance is not None:
+        summary["provenance"] = provenance
     summary["seconds_this_call"] = sum(float(p["seconds"]) for p in shards.payloads)
     summary["shards"] = shards.count
     write_summary(folder, summary, plots=plots)
@@ -106,6 +132,7 @@ def merge_noise(folder: str | Path, *, plots: bool = True) -> dict[str, Any]:
     shards = read_shards(folder, "noise")
     config = dict(shards.config)
     run = str(config.pop("run"))
+    extra = {"provenance": config.pop("provenance")} if "provenance" in config else {}
     for key in ("total", "block", "split", "dataset"):
         config.pop(key, None)
     config["rho"] = tuple(config["rho"])
@@ -115,7 +142,7 @@ def merge_noise(folder: str | Path, *, plots: bool = True) -> dict[str, Any]:
     merged = interleave(shards.indices, [p["records"] for p in shards.payloads])
     records = [InputRecord(**r) for r in merged]
     summary = summarise(records, cfg, run=run)
-    write_noise(records, summary, cfg, folder)
+    write_noise(records, summary, cfg, folder, extra=extra)
     return summary
 
 
@@ -130,10 +157,11 @@ def write_attack_shard(
     dataset: str,
     batch_size: int,
     plain: bool | None,
+    provenance: dict[str, Any] | None = None,
 ) -> Path:
-    """Record one ``seqrobust attack --shard`` job: the curve's settings and radii (which must
-    agree between shards) and its per-input ``first_fooled`` (``indices`` among ``total``
-    inputs), for :func:`merge_attack`.
+    """Record one ``seqrobust attack --shard`` job: the curve's settings and radii and the
+    ``provenance`` (weights and data SHA-256; all must agree between shards) and its per-input
+    ``first_fooled`` (``indices`` among ``total`` inputs), for :func:`merge_attack`.
 
     Returns:
         The shard file.
@@ -142,6 +170,7 @@ def write_attack_shard(
         "run": str(run), "dataset": dataset, "label": curve.label,
         "settings": asdict(curve.settings), "eps": list(curve.eps), "unit": curve.unit,
         "plain": plain, "total": total, "block": batch_size,
+        **({} if provenance is None else {"provenance": provenance}),
     }
     return write_shard(
         folder, "attack", shard, config=config, indices=indices,
@@ -176,7 +205,8 @@ def merge_attack(folder: str | Path, *, plots: bool = True) -> dict[str, Any]:
         unit=str(config["unit"]),
     )
     checks = sanity_checks(curve, plain=config.get("plain"))
-    written = write_curve(curve, folder, checks=checks, plot=plots)
+    extra = {"provenance": config["provenance"]} if "provenance" in config else None
+    written = write_curve(curve, folder, checks=checks, plot=plots, extra=extra)
     return {"curve": curve, "checks": checks, "written": written}
 
 

@@ -1,19 +1,23 @@
 """``seqrobust noise`` on a run folder or a foreign model: the noise study of
-:mod:`seqrobust.measure.noise` on its test inputs, written as JSON/CSV/PNG, and ``--shard``
-records."""
+:mod:`seqrobust.measure.noise` on its test inputs, written as JSON/CSV/PNG (inside the output
+folder, never through a symlink), with its provenance, and ``--shard`` records."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from seqrobust._safeio import write_text_atomic
 from seqrobust.measure.noise import InputRecord, NoiseConfig
 from seqrobust.measure.noise_bound import run_noise
 from seqrobust.measure.noise_summary import summarise
-from seqrobust.runs.load import ModelSource, as_source, load_source
-from seqrobust.runs.shards import WHOLE, Shard, shard_indices, write_shard
+from seqrobust.reporting.text import mpl_escape
+from seqrobust.runs.load import ModelSource, as_source, load_source, require_inputs
+from seqrobust.runs.outputs import check_targets, save_figure, write_json
+from seqrobust.runs.shards import WHOLE, Shard, shard_file, shard_indices, write_shard
+
+NOISE_FILES = ("noise.json", "noise.csv", "noise.png")
 
 _PER_RADIUS = (
     "p_unclipped", "p_clipped", "p_quadratic", "bound_imhof", "bound_chernoff", "changed",
@@ -33,10 +37,11 @@ def write_noise(
     provenance), ``noise.csv`` (one row per input and radius) and ``noise.png`` to ``out``."""
     from seqrobust.reporting.plots_noise import plot_noise
 
+    check_targets(out, *NOISE_FILES)
     out.mkdir(parents=True, exist_ok=True)
     record = {"config": asdict(cfg), "summary": summary, "inputs": [asdict(r) for r in records],
               **(extra or {})}
-    (out / "noise.json").write_text(json.dumps(record, indent=1) + "\n")
+    write_json(out, "noise.json", record)
     rho = sorted(cfg.radii)
     lines = [",".join(("rho", *_PER_INPUT, *_PER_RADIUS))]
     for r in records:
@@ -44,8 +49,9 @@ def write_noise(
         for i, rp in enumerate(rho):
             values = (repr(getattr(r, k)[i]) for k in _PER_RADIUS)
             lines.append(",".join([repr(rp), *fixed, *values]))
-    (out / "noise.csv").write_text("\n".join(lines) + "\n")
-    plot_noise(summary, out / "noise.png")
+    write_text_atomic(out, "noise.csv", "\n".join(lines) + "\n")
+    shown = {**summary, "run": mpl_escape(summary.get("run", ""))}
+    save_figure(out, "noise.png", lambda path: plot_noise(shown, path))
 
 
 def noise_experiment(
@@ -57,9 +63,10 @@ def noise_experiment(
     progress: bool = False,
     shard: Shard = WHOLE,
     dataset: str | None = None,
+    require_n: bool = False,
 ) -> dict[str, Any]:
-    """Load the trained run (or a foreign model: a :class:`~seqrobust.runs.load.ModelSource`,
-    its provenance then in ``noise.json``), measure the first ``cfg.n_inputs`` inputs of
+    """Load the trained run (or a foreign model: a :class:`~seqrobust.runs.load.ModelSource`),
+    measure the first ``cfg.n_inputs`` inputs of
     ``split`` and write the outputs to ``out``; returns the summary. The radius unit, its
     scale and the clipping range come from the data (``eps_scale``, ``eps_unit``,
     ``bounds``); ``dataset`` overrides the run's own (same features and classes). The default radii
@@ -72,12 +79,22 @@ def noise_experiment(
     ``seqrobust merge noise OUT`` then writes what one process would have (returns
     ``{"shard", "inputs", "file"}`` instead of the summary).
 
+    With ``require_n`` (``seqrobust noise --n N``), data with fewer than ``cfg.n_inputs``
+    inputs is an error; otherwise all of them are measured. The provenance (weights and data
+    SHA-256) goes into ``noise.json`` and the shard records.
+
     Raises:
-        ValueError: if the run folder holds no trained model, on a bad foreign model or data,
-            or an unknown split.
+        ValueError: one line, if the run folder holds no trained model, on a bad foreign model
+            or data, an unknown split, too few inputs (``require_n``) or a symlink (or a path
+            outside ``out``) at an output name.
     """
     source = as_source(run_dir, dataset=dataset)
+    out = Path(out)
+    check_targets(out, *(NOISE_FILES if shard.whole else
+                         (shard_file(out, "noise", shard).name,)))
     loaded = load_source(source, split=split, limit=cfg.n_inputs)
+    if require_n:
+        require_inputs(loaded.data, cfg.n_inputs)
     model, data = loaded.model, loaded.data
     cfg = cfg.for_data(data)
     if not shard.whole:

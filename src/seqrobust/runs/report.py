@@ -1,247 +1,291 @@
-"""``seqrobust report RUN [RUN ...]``: one self-contained HTML file about one or more runs
-(or a foreign model: ``seqrobust report --model ... --out DIR/report.html``, which reads the
-model's results from ``DIR``, laid out like a run folder).
+"""``seqrobust report RUN [RUN ...]``: one self-contained HTML file about one or more run
+folders, study folders (``runs/figure7``, a frontier folder) or a foreign model (``seqrobust
+report --model ... --out DIR/report.html`` reads the model's results from ``DIR``, laid out
+like a run folder).
 
-Sections: configuration, training curves and clean accuracy; geometry (``seqrobust analyze``);
-robustness curves (``seqrobust attack``); noise bound (``seqrobust noise``); a gallery of inputs
-with their minimal adversarials and per-step sensitivity; the Figure-3 slice and Figure-4
-curves (``seqrobust plot``). A section without data says so and how to produce it. Several
-runs get a comparison table first.
+This module only loads: each folder's files (``analyze/``, ``attacks/ATTACK/curve.json``,
+``noise/noise.json``, ``figures/*.png``, ``config.json``, ``model.json``, ``metrics.jsonl``)
+become the result objects of :mod:`seqrobust.measure` and an
+:class:`~seqrobust.runs.results_report.Entry`, which :mod:`seqrobust.runs.results_report`
+renders exactly as it renders in-memory results. Only regular files inside the folder are read
+(a symlink is refused and named in the report); the report is written atomically, never through
+a symlink.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from seqrobust.attacks import minimal_l2
-from seqrobust.geometry import margin_gradient, margins
-from seqrobust.measure._lengths import attack_bounds
-from seqrobust.reporting import html
-from seqrobust.reporting.plots_report import gallery_item, training_curves
-from seqrobust.runs.figures import one_input
-from seqrobust.runs.load import Loaded, ModelSource, as_source, load_source
+from seqrobust._safeio import read_regular_file, read_text
+from seqrobust.measure.analyze import Analysis
+from seqrobust.measure.bounds_table import COLUMNS
+from seqrobust.measure.noise import InputRecord, NoiseConfig
+from seqrobust.measure.noise_bound import NoiseBound
+from seqrobust.measure.robustness import RobustnessCurve
+from seqrobust.reporting.headline import regulariser_name
+from seqrobust.runs.load import ModelSource, as_source, load_source
+from seqrobust.runs.report_gallery import PADDING_CHECKED, gallery, padding_check
+from seqrobust.runs.report_summary import ModelInfo, Result
+from seqrobust.runs.results_report import Entry, write_report
 from seqrobust.training.config import TrainConfig
 from seqrobust.training.loop import accuracy
 
 
-def _json(path: Path) -> dict[str, Any] | None:
+def read_json(folder: Path, name: str, notes: list[str]) -> dict[str, Any] | None:
+    """``folder/name`` as a JSON object; ``None`` if missing; refused (symlink, not a regular
+    file) or malformed files are skipped with a note."""
     try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+        data = json.loads(read_text(folder, name))
+    except FileNotFoundError:
+        return None
+    except ValueError as exc:  # a symlink, not regular, not UTF-8, or malformed JSON
+        notes.append(f"skipped {name}: {str(exc).splitlines()[0]}")
         return None
     return data if isinstance(data, dict) else None
 
 
-def _metrics(run: Path) -> list[dict[str, Any]]:
-    path = run / "metrics.jsonl"
-    if not path.exists():
+def _number(text: str) -> Any:
+    """A CSV cell as written by the package: a bool, an int, a float (empty: NaN), else
+    the text itself."""
+    if text in ("True", "False"):
+        return text == "True"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return float("nan") if not text else text
+
+
+def read_csv(folder: Path, name: str, notes: list[str]) -> tuple[list[str], list[list[Any]]] | None:
+    """``folder/name`` as its header and rows of numbers (text kept where not a number);
+    ``None`` if missing; a refused file is skipped with a note."""
+    try:
+        lines = list(csv.reader(io.StringIO(read_text(folder, name))))
+    except FileNotFoundError:
+        return None
+    except ValueError as exc:
+        notes.append(f"skipped {name}: {exc}")
+        return None
+    return (lines[0], [[_number(v) for v in r] for r in lines[1:] if r]) if lines else None
+
+
+def load_analysis(folder: Path, notes: list[str]) -> Analysis | None:
+    """The :class:`~seqrobust.measure.analyze.Analysis` in ``folder/analyze`` (``None`` if
+    there is none)."""
+    summary = read_json(folder, "analyze/summary.json", notes)
+    rows = read_csv(folder, "analyze/rows.csv", notes)
+    if summary is None or rows is None:
+        return None
+    if tuple(rows[0]) != COLUMNS:
+        notes.append("skipped analyze/rows.csv: its columns are not those of this version")
+        return None
+    profile = read_csv(folder, "analyze/profile.csv", notes) or (["index"], [])
+    steps = sum(c.startswith("grad_") for c in profile[0])
+    return Analysis(rows[1], profile[1], steps, str(summary.get("unit", "model units")), summary)
+
+
+def load_curves(folder: Path, notes: list[str]) -> list[RobustnessCurve]:
+    """Every ``attacks/ATTACK/curve.json`` of ``folder`` as a curve, sorted by attack."""
+    root = folder / "attacks"
+    if root.is_symlink() or not root.is_dir():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def _flat(summary: dict[str, Any], prefix: str = "") -> list[tuple[str, object]]:
-    rows: list[tuple[str, object]] = []
-    for key, value in summary.items():
-        if isinstance(value, dict):
-            rows += _flat(value, f"{prefix}{key}.")
-        elif isinstance(value, int | float | str | bool) or value is None:
-            rows.append((prefix + key, value))
-    return rows
-
-
-def _pngs(folder: Path) -> str:
-    return "".join(html.image(p, alt=p.stem) for p in sorted(folder.glob("*.png")))
-
-
-def _gallery(loaded: Loaded, n: int) -> str:
-    data = loaded.data
-    bounds = attack_bounds(data)  # unbounded data: a range that never binds
-    items, shown = [], 0
-    for i in range(len(data)):
-        if shown == n:
-            break
-        f, real = one_input(loaded.model, data, i)
-        x = real[None]
-        m = margins(f, x)
-        if int(m.pred[0]) != int(data.labels[i]):
+    curves = []
+    for sub in sorted(p.name for p in root.iterdir()):
+        data = read_json(folder, f"attacks/{sub}/curve.json", notes)
+        if data is None:
             continue
-        best = minimal_l2(f, x, bounds=bounds, fmn_steps=50).best
-        _, j = margin_gradient(f, x, pred=m.pred, other=m.runner_up)
-        png = gallery_item(
-            x[0].numpy(),
-            best.adversarials[0].numpy(),
-            j[0].norm(dim=1).numpy(),
-            image_like=data.name.startswith("mnist") and data.num_features == 28,
-            title=(
-                f"test input {i}: label {int(data.labels[i])}, runner-up "
-                f"{int(m.runner_up[0])}, |δ| = {float(best.norms[0]) / data.eps_scale:.3g} "
-                f"{data.eps_unit}"
-            ),
-        )
-        items.append(f"<figure>{html.image(png, alt=f'input {i}')}</figure>")
-        shown += 1
-    return "".join(items)
+        try:
+            curves.append(RobustnessCurve.from_json(data["curve"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            notes.append(f"skipped attacks/{sub}/curve.json: not a curve ({exc})")
+    return curves
 
 
-def _run_header(run: Path) -> tuple[list[str], dict[str, object], bool]:
-    """Configuration, training curves and clean accuracy of a run folder; whether it has
-    finished."""
-    cfg = TrainConfig.load(run / "config.json")
-    final = _json(run / "model.json") or {}
-    meta = final.get("meta", {})
-    esc = html.esc
-    config = " ".join(f"<code>{esc(k)}={esc(v)}</code>" for k, v in sorted(cfg.to_json().items()))
-    parts = [f"<h2>Run {esc(run)}</h2>", "<h3>Configuration</h3>", f"<p>{config}</p>"]
-    headline: dict[str, object] = {"run": str(run), "cell": cfg.cell, "reg": cfg.reg}
-    records = _metrics(run)
-    parts.append("<h3>Training</h3>")
-    if records:
-        parts.append(html.image(training_curves(records), alt="training curves"))
-    if "test_accuracy" in meta:
-        acc = 100 * float(meta["test_accuracy"])
-        headline["clean accuracy %"] = acc
-        parts.append(
-            f"<p>Clean test accuracy: <b>{acc:.2f} %</b> after {meta.get('step')} "
-            f"steps ({float(meta.get('elapsed', 0)):.0f} s of training).</p>"
-        )
-    else:
-        parts.append(
-            html.missing("The run has not finished.", f"seqrobust train --out {run} --resume")
-        )
-    return parts, headline, "test_accuracy" in meta
+def load_noise(folder: Path, notes: list[str]) -> NoiseBound | None:
+    """``folder/noise/noise.json`` as a :class:`~seqrobust.measure.noise_bound.NoiseBound`."""
+    data = read_json(folder, "noise/noise.json", notes)
+    if data is None:
+        return None
+    try:
+        cfg = dict(data["config"])
+        cfg["rho"] = None if cfg.get("rho") is None else tuple(cfg["rho"])
+        cfg["bounds"] = None if cfg.get("bounds") is None else tuple(cfg["bounds"])
+        records = [InputRecord(**r) for r in data["inputs"]]
+        return NoiseBound(records, dict(data["summary"]), NoiseConfig(**cfg))
+    except (KeyError, TypeError, ValueError) as exc:
+        notes.append(f"skipped noise/noise.json: not a noise record ({exc})")
+        return None
 
 
-def _foreign_header(loaded: Loaded) -> tuple[list[str], dict[str, object]]:
-    """Provenance and clean accuracy of a foreign model on its data."""
-    source, data = loaded.source, loaded.data
-    acc = 100 * accuracy(loaded.model, data)
-    parts = [f"<h2>Model {html.esc(source.name)}</h2>", "<h3>Provenance</h3>",
-             html.table(["quantity", "value"], _flat(loaded.provenance)),
-             "<h3>Clean accuracy</h3>",
-             f"<p>Clean accuracy on the {len(data)} inputs of {html.esc(data.name)}: "
-             f"<b>{acc:.2f} %</b> (trained outside seqrobust).</p>"]
-    return parts, {"run": source.name, "clean accuracy %": acc}
+def folder_results(folder: Path, notes: list[str]) -> list[Result]:
+    """Every result in ``folder``, laid out like a run folder."""
+    found: list[Result] = []
+    analysis, noise = load_analysis(folder, notes), load_noise(folder, notes)
+    found += [analysis] if analysis is not None else []
+    found += load_curves(folder, notes)
+    found += [noise] if noise is not None else []
+    return found
 
 
-def _hint(source: ModelSource, folder: Path, command: str, options: str, sub: str) -> str:
-    """The command that fills a section: on a run folder its default output, else ``--out``
+def figures(folder: Path, notes: list[str]) -> tuple[tuple[str, bytes], ...]:
+    """The PNGs of ``folder/figures`` (regular files only)."""
+    root = folder / "figures"
+    if root.is_symlink() or not root.is_dir():
+        return ()
+    out = []
+    for name in sorted(p.name for p in root.glob("*.png")):
+        try:
+            out.append((f"{name.removesuffix('.png')} (seqrobust plot)",
+                        read_regular_file(folder, f"figures/{name}")))
+        except ValueError as exc:
+            notes.append(f"skipped figures/{name}: {exc}")
+    return tuple(out)
+
+
+def hints(source: ModelSource, folder: Path) -> dict[str, str]:
+    """The command that fills each section: on a run folder its default output, else ``--out``
     into ``folder`` (where the report looks)."""
-    if source.run is not None:
-        return f"seqrobust {command} {source.run} {options}"
-    return f"seqrobust {command} {source.cli_args()} {options} --out {folder / sub}"
+    def one(command: str, options: str, sub: str) -> str:
+        if source.run is not None:
+            return f"seqrobust {command} {source.run} {options}"
+        return f"seqrobust {command} {source.cli_args()} {options} --out {folder / sub}"
+
+    return {"analyze": one("analyze", "--n 1000", "analyze"),
+            "attack": one("attack", "--attack pgd --eps 1:30", "attacks/pgd"),
+            "noise": one("noise", "--n 100", "noise"),
+            "figures": one("plot boundary", "--index 0", "figures/boundary-0.png")}
 
 
-def _results(source: ModelSource, folder: Path) -> list[str]:
-    """The sections read from the outputs in ``folder`` (laid out like a run folder)."""
-    esc = html.esc
-    parts = ["<h3>Geometry and Theorem-1 bounds</h3>"]
-    summary = _json(folder / "analyze" / "summary.json")
-    if summary:
-        parts.append(html.table(["quantity", "value"], _flat(summary)))
-        parts.append(_pngs(folder / "analyze"))
-    else:
-        parts.append(html.missing("No geometry analysis yet.",
-                                  _hint(source, folder, "analyze", "--n 1000", "analyze")))
-    parts.append("<h3>Robustness curves</h3>")
-    attacks = sorted(p for p in (folder / "attacks").glob("*") if p.is_dir())
-    for sub in attacks:
-        parts.append(f"<h4>{esc(sub.name)}</h4>")
-        for js in sorted(sub.glob("*.json")):
-            data = _json(js)
-            if data:
-                parts.append(html.table(["quantity", "value"], _flat(data)[:40]))
-        parts.append(_pngs(sub))
-    if not attacks:
-        parts.append(html.missing("No attack results yet.", _hint(
-            source, folder, "attack", "--attack pgd --eps 1:30", "attacks/pgd")))
-    parts.append("<h3>Random noise and the probabilistic bound</h3>")
-    noise = folder / "noise"
-    if noise.is_dir() and any(noise.glob("*.png")):
-        parts.append(_pngs(noise))
-    else:
-        parts.append(html.missing("No noise study yet.",
-                                  _hint(source, folder, "noise", "--n 100", "noise")))
-    return parts
+def _metrics(run: Path, notes: list[str]) -> tuple[dict[str, Any], ...]:
+    try:
+        text = read_text(run, "metrics.jsonl")
+    except FileNotFoundError:
+        return ()
+    except ValueError as exc:
+        notes.append(f"skipped metrics.jsonl: {exc}")
+        return ()
+    return tuple(json.loads(line) for line in text.splitlines() if line.strip())
 
 
-def _figures(source: ModelSource, folder: Path) -> list[str]:
-    parts = ["<h3>Decision-boundary slices (Figures 3 and 4)</h3>"]
-    figures = folder / "figures"
-    if figures.is_dir() and any(figures.glob("*.png")):
-        parts.append(_pngs(figures))
-    else:
-        parts.append(html.missing("No slice drawn yet.", _hint(
-            source, folder, "plot boundary", "--index 0", "figures/boundary-0.png")))
-    return parts
+def _drawn(source: ModelSource, results: list[Result], count: int,
+           info: ModelInfo, limit: int) -> tuple[ModelInfo, tuple[Any, ...]]:
+    """The padding check and the gallery, on the split and data the analysis used."""
+    analysis = next((r for r in results if isinstance(r, Analysis)), None)
+    split = "test"
+    if analysis is not None:
+        split = str((analysis.summary.get("config") or {}).get("split", "test"))
+    if analysis is not None and analysis.rows:
+        limit = max(limit, 1 + max(int(r[0]) for r in analysis.rows))
+    loaded = load_source(source, split=split, limit=limit)
+    pad = padding_check(loaded.model, loaded.data)
+    info = replace(info, padding=pad.mode, padding_reason=pad.reason)
+    return info, tuple(gallery(loaded.model, loaded.data, analysis=analysis, count=count))
 
 
-def run_section(
-    run: Path | ModelSource, *, gallery: int = 3, folder: Path | None = None
-) -> tuple[str, dict[str, object]]:
-    """HTML for one run folder or foreign model, and its headline numbers (for the comparison
-    table).
-
-    Args:
-        run: a run folder, or a :class:`~seqrobust.runs.load.ModelSource`.
-        gallery: inputs in the adversarial gallery.
-        folder: where the outputs of ``analyze``, ``attack``, ``noise`` and ``plot`` lie,
-            laid out like a run folder (default: the run folder; needed for a foreign model).
+def run_entry(run: Path, *, count: int = 3, label: str | None = None) -> Entry:
+    """A run folder as an :class:`Entry` (its gallery drawn on the loaded model).
 
     Raises:
-        ValueError: if a folder is not a seqrobust run, or on a bad foreign model or data.
+        ValueError: if ``run`` is not a seqrobust run folder.
     """
-    source = as_source(run)
-    loaded: Loaded | None = None
-    if source.run is not None:
-        parts, headline, finished = _run_header(source.run)
-        if finished and gallery > 0:
-            loaded = load_source(source, limit=max(4 * gallery, 20))
+    notes: list[str] = []
+    cfg = TrainConfig.load(run / "config.json")
+    meta = (read_json(run, "model.json", notes) or {}).get("meta", {})
+    results = folder_results(run, notes)
+    finished = "test_accuracy" in meta
+    reg = regulariser_name(cfg.reg) + (f" ({cfg.estimator} estimator, λ = {cfg.lam:g})"
+                                       if cfg.reg == "hessian" else
+                                       f" (λ = {cfg.lam:g})" if cfg.reg != "none" else "")
+    epochs = f"{cfg.epochs} epoch{'s' if cfg.epochs != 1 else ''}"
+    info = ModelInfo(
+        regulariser=cfg.reg, lam=cfg.lam if cfg.reg != "none" else None,
+        train_seconds=meta.get("elapsed"),
+        train_detail=f", {epochs} ({meta.get('step')} steps)",
+        clean=meta.get("test_accuracy"), clean_n=cfg.test_limit,
+        clean_where="test inputs" if cfg.test_limit else "inputs: the run's full test set",
+        description=f"Run folder {run}: {cfg.layers}-layer {cfg.cell.upper()}, hidden "
+                    f"{cfg.hidden}, on {cfg.dataset}; regulariser: {reg}.",
+    )
+    drawn: tuple[Any, ...] = ()
+    if finished:
+        info, drawn = _drawn(as_source(run), results, count, info, max(4 * count, PADDING_CHECKED))
     else:
-        if folder is None:
-            raise ValueError("a foreign model's report needs the folder of its results")
-        loaded = load_source(source)
-        parts, headline = _foreign_header(loaded)
-    where = folder if folder is not None else source.output(None)
-    parts += _results(source, where)
-    parts.append("<h3>Gallery: minimal adversarials and per-step sensitivity</h3>")
-    if loaded is not None and gallery > 0:
-        parts.append(f'<div class="gallery">{_gallery(loaded, gallery)}</div>')
-    parts += _figures(source, where)
-    return "".join(parts), headline
+        notes.append(f"The run has not finished: resume it with seqrobust train --out {run} "
+                     "--resume.")
+    source = as_source(run)
+    found = hints(source, run)
+    if finished and count > 0 and not drawn:
+        found["gallery"] = (f"seqrobust analyze {run} --n 100 (no correctly classified input "
+                            "with an adversarial among those loaded)")
+    return Entry(label or run.name, tuple(results), info, drawn, _metrics(run, notes),
+                 figures(run, notes), chips=cfg.to_json(), hints=found, notes=tuple(notes))
+
+
+def foreign_entry(source: ModelSource, folder: Path, *, count: int = 3) -> Entry:
+    """A foreign model whose results lie in ``folder`` (laid out like a run folder).
+
+    Raises:
+        ValueError: on a bad foreign model or data.
+    """
+    notes: list[str] = []
+    results = folder_results(folder, notes)
+    loaded = load_source(source)
+    data = loaded.data
+    info = ModelInfo(clean=accuracy(loaded.model, data), clean_n=len(data),
+                     clean_where=f"inputs of {data.name}",
+                     description=f"Model {source.name}, trained outside seqrobust, on "
+                                 f"{data.name}; results read from {folder}.")
+    pad = padding_check(loaded.model, data)
+    info = replace(info, padding=pad.mode, padding_reason=pad.reason)
+    analysis = next((r for r in results if isinstance(r, Analysis)), None)
+    drawn = tuple(gallery(loaded.model, data, analysis=analysis, count=count))
+    return Entry(source.label, tuple(results), info, drawn, (), figures(folder, notes),
+                 provenance=loaded.provenance, hints=hints(source, folder), notes=tuple(notes))
+
+
+def _entries(run: Path | ModelSource, out: Path, count: int) -> list[Entry]:
+    from seqrobust.runs.report_studies import study_entries
+
+    if isinstance(run, ModelSource):
+        if run.run is None:
+            return [foreign_entry(run, out.parent, count=count)]
+        folder = run.run
+    else:
+        folder = Path(run)
+    study = study_entries(folder)
+    return study if study is not None else [run_entry(folder, count=count)]
 
 
 def build_report(
     runs: Sequence[Path | ModelSource], out: Path, *, gallery: int = 3
 ) -> Path:
-    """Write the report for ``runs`` to ``out`` and return its path. A foreign model's results
-    are read from the folder of ``out``, laid out like a run folder (``analyze/``,
-    ``attacks/ATTACK/``, ``noise/``, ``figures/``).
+    """Write the report for ``runs`` (run folders, study folders or foreign models) to
+    ``out`` and return its path. A foreign model's results are read from the folder of
+    ``out``, laid out like a run folder (``analyze/``, ``attacks/ATTACK/``, ``noise/``,
+    ``figures/``).
 
     Raises:
-        ValueError: if a folder is not a seqrobust run, or on a bad foreign model or data.
+        ValueError: if a folder is neither a run nor a study, on a bad foreign model or data,
+            or if ``out`` is a symlink.
     """
     if not runs:
         raise ValueError("give at least one run folder or --model")
-    sections, headlines = [], []
-    for run in runs:
-        section, headline = run_section(run, gallery=gallery, folder=(
-            None if not isinstance(run, ModelSource) or run.run is not None else out.parent))
-        sections.append(section)
-        headlines.append(headline)
-    body = ""
-    if len(runs) > 1:
-        keys = sorted({k for h in headlines for k in h} - {"run"})
-        body += "<h2>Comparison</h2>" + html.table(
-            ["run", *keys], [[h.get("run"), *(h.get(k, "-") for k in keys)] for h in headlines]
-        )
-    body += "".join(sections)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    entries = [e for run in runs for e in _entries(run, out, gallery)]
+    seen: dict[str, int] = {}
+    for k, e in enumerate(entries):  # every model's name once
+        seen[e.label] = seen.get(e.label, 0) + 1
+        if seen[e.label] > 1:
+            entries[k] = replace(e, label=f"{e.label} ({seen[e.label]})")
     title = "seqrobust report: " + ", ".join(as_source(r).label for r in runs)
-    out.write_text(html.page(title, body), encoding="utf-8")
-    return out
+    return write_report(entries, out, title=title)
 
 
-__all__ = ["build_report", "run_section"]
+__all__ = ["build_report", "folder_results", "foreign_entry", "load_analysis", "load_curves",
+           "load_noise", "read_csv", "read_json", "run_entry"]

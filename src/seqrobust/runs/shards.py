@@ -19,7 +19,6 @@ every input exactly once, and returns them in shard order for the command's merg
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,9 @@ from typing import Any
 
 import torch
 from torch import Tensor
+
+from seqrobust._safeio import read_text, write_text_atomic
+from seqrobust.runs.outputs import describe, differences
 
 
 @dataclass(frozen=True)
@@ -99,12 +101,12 @@ def shard_file(folder: str | Path, kind: str, shard: Shard) -> Path:
     return Path(folder) / f"{kind}.{shard.tag()}.json"
 
 
-def write_json_atomic(path: Path, record: Any) -> None:
-    """Write ``record`` as JSON to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(record, indent=1) + "\n")
-    os.replace(tmp, path)
+def write_json_atomic(path: Path, record: Any, *, folder: str | Path | None = None) -> None:
+    """Write ``record`` as JSON to ``path`` atomically (:mod:`seqrobust._safeio`: never through
+    a symlink nor outside ``folder``, default ``path``'s own folder)."""
+    root = Path(path).parent if folder is None else Path(folder)
+    root.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(root, Path(path).relative_to(root), json.dumps(record, indent=1) + "\n")
 
 
 def write_shard(
@@ -138,7 +140,7 @@ def write_shard(
         "indices": index_list,
         "payload": payload,
     }
-    write_json_atomic(path, record)
+    write_json_atomic(path, record, folder=folder)
     return path
 
 
@@ -160,6 +162,21 @@ class MergedShards:
 
 
 _NAME = re.compile(r"^(?P<kind>[\w-]+)\.shard-(?P<i>\d+)-of-(?P<n>\d+)\.json$")
+
+
+def _read_record(folder: Path, name: str) -> dict[str, Any]:
+    """A shard record of ``folder`` (a regular file inside it, a JSON object)."""
+    try:
+        record = json.loads(read_text(folder, name))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{folder / name}: not valid JSON (line {exc.lineno}); rerun that "
+                         "shard") from None
+    keys = ("config", "indices", "payload")
+    if not isinstance(record, dict) or any(not isinstance(record.get(k), (dict, list))
+                                           for k in keys):
+        raise ValueError(f"{folder / name}: not a shard record (needs config, indices and "
+                         "payload); rerun that shard")
+    return record
 
 
 def read_shards(
@@ -203,19 +220,14 @@ def read_shards(
         names = ", ".join(f"{i}/{count} ({shard_file(folder, kind, Shard(i, count)).name})"
                           for i in missing)
         raise ValueError(f"missing {kind} shard {names} in {folder}; run it, then merge again")
-    records = [json.loads(paths[i].read_text()) for i in range(count)]
+    records = [_read_record(folder, paths[i].name) for i in range(count)]
     config = records[0]["config"]
     for i, rec in enumerate(records[1:], start=1):
-        diff = sorted(
-            k for k in set(config) | set(rec["config"])
-            if k not in ignore and config.get(k) != rec["config"].get(k)
-        )
+        diff = differences(rec["config"], config, ignore=ignore)
         if diff:
-            key = diff[0]
             raise ValueError(
                 f"shard {i}/{count} was run with a different config than shard 0/{count} "
-                f"({', '.join(diff)}: {rec['config'].get(key)!r} vs {config.get(key)!r}); "
-                "refusing to merge"
+                f"({describe(diff)}); refusing to merge"
             )
     total = int(config["total"]) if total is None else total
     block = int(config.get("block", 1)) if block is None else block

@@ -20,12 +20,14 @@ candidates in :attr:`GridConfig.lams`; keep the *largest* whose clean training a
 within :attr:`GridConfig.tolerance` (2 points) of the plain model's, else the smallest.
 
 Everything is cached under ``OUT/runs/``: finished trainings, curves and analyses are reused, so
-an interrupted grid resumes where it stopped.
+an interrupted grid resumes where it stopped (a curve only with the same settings, weights and
+data: its cache records their SHA-256; an analysis as ``seqrobust analyze`` resumes). Every
+file is written inside ``OUT``, never through a symlink; the table
+(:mod:`seqrobust.studies.datasets_table`) lists the weights and data SHA-256 of every cell.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import time
@@ -36,10 +38,13 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from seqrobust.measure.analyze_summary import read_table
+from seqrobust._safeio import read_text
+from seqrobust.measure.analyze_summary import parse_table
 from seqrobust.measure.robustness import AttackSettings, RobustnessCurve, robustness_curve
 from seqrobust.runs.analyze import AnalyzeConfig, run_analyze
-from seqrobust.runs.load import load_run_data
+from seqrobust.runs.load import ModelSource, load_run_data, load_source
+from seqrobust.runs.shards import write_json_atomic
+from seqrobust.studies.datasets_table import COLUMNS, format_table, write_table
 from seqrobust.training import TrainConfig, accuracy, ensure_trained
 
 DATASETS = ("JapaneseVowels", "BasicMotions", "GunPoint", "ItalyPowerDemand")
@@ -126,8 +131,8 @@ def trained_run(cfg: TrainConfig, folder: Path, *, progress: bool = False) -> di
     ensure_trained(cfg, folder, progress=progress)  # checks a saved config, trains or resumes
     cpu = time.process_time() - started if fresh else math.nan
     if cache.exists():
-        record: dict[str, Any] = json.loads(cache.read_text())
-        return record
+        record: dict[str, Any] = json.loads(read_text(folder, cache.name))
+        return {**record, "run": str(folder)}  # the folder itself, never a path read back
     meta = json.loads((folder / "model.json").read_text()).get("meta", {})
     model, _, data = load_run_data(folder, split="train")
     record = {
@@ -136,7 +141,7 @@ def trained_run(cfg: TrainConfig, folder: Path, *, progress: bool = False) -> di
         "train_cpu_seconds": cpu,
         "train_accuracy": accuracy(model, data),
     }
-    cache.write_text(json.dumps(record, indent=1) + "\n")
+    write_json_atomic(cache, record)
     return record
 
 
@@ -155,33 +160,40 @@ def choose_lam(plain_acc: float, candidates: dict[float, float], tolerance: floa
 
 def attack_curve(
     run: Path, grid: GridConfig, eps: tuple[float, float], attack: str = "pgd"
-) -> RobustnessCurve:
-    """The ``pgd`` or ``square`` curve of ``run`` at ``eps`` (cached in
-    ``run/grid-ATTACK.json``). PGD: step ``max(eps) / 15``
-    (:func:`~seqrobust.runs.attack.default_alpha`); Square: the black-box check for
-    gradient masking, ``grid.square_queries`` queries."""
-    path = run / f"grid-{attack}.json"
+) -> tuple[RobustnessCurve, dict[str, Any]]:
+    """The ``pgd`` or ``square`` curve of ``run`` at ``eps`` and its provenance (cached in
+    ``run/grid-ATTACK.json``, reused only with the same settings, weights and data). PGD: step
+    ``max(eps) / 15`` (:func:`~seqrobust.runs.attack.default_alpha`); Square: the black-box
+    check for gradient masking, ``grid.square_queries`` queries."""
+    name = f"grid-{attack}.json"
     settings = AttackSettings(attack=attack, alpha=max(eps) / 15.0, steps=grid.pgd_steps,
                               queries=grid.square_queries, seed=grid.seed)
-    model, _, data = load_run_data(run, split="test", limit=grid.n_attack)
-    if path.exists():
-        cached = RobustnessCurve.from_json(json.loads(path.read_text()))
-        if cached.settings == settings and cached.eps == tuple(sorted(eps)) and (
-                cached.n == len(data)):
-            return cached
-    curve = robustness_curve(model, data, settings=settings, eps=eps, label=run.name)
-    path.write_text(json.dumps(curve.to_json(), indent=1) + "\n")
-    return curve
+    loaded = load_source(ModelSource(run=run), split="test", limit=grid.n_attack)
+    identity = ("weights_sha256", "data_tensors_sha256")
+    key = {k: loaded.provenance.get(k) for k in identity}
+    if (run / name).exists():
+        record = json.loads(read_text(run, name))
+        if isinstance(record, dict) and "curve" in record and {
+                k: record.get("provenance", {}).get(k) for k in identity} == key:
+            cached = RobustnessCurve.from_json(record["curve"])
+            if cached.settings == settings and cached.eps == tuple(sorted(eps)) and (
+                    cached.n == len(loaded.data)):
+                return cached, loaded.provenance
+    curve = robustness_curve(loaded.model, loaded.data, settings=settings, eps=eps,
+                             label=run.name)
+    write_json_atomic(run / name, {"curve": curve.to_json(), "provenance": loaded.provenance})
+    return curve, loaded.provenance
 
 
 def analysis(run: Path, grid: GridConfig) -> dict[str, Any]:
     """Theorem-1 figures of ``run`` on its first ``grid.n_analyze`` test inputs (resumable)."""
+    available = len(load_run_data(run, split="test", limit=grid.n_analyze)[2])
     cfg = AnalyzeConfig(
-        n=grid.n_analyze, batch_size=50, lanczos_iters=grid.lanczos_iters,
+        n=min(grid.n_analyze, available), batch_size=50, lanczos_iters=grid.lanczos_iters,
         fmn_steps=grid.fmn_steps, profile_n=0, seed=grid.seed, device=grid.device,
     )
     summary = run_analyze(run, run / "grid-analyze", cfg, progress=False, plots=False)
-    rows = read_table(run / "grid-analyze" / "rows.csv")
+    rows = parse_table(read_text(run / "grid-analyze", "rows.csv"))
     hit = np.isfinite(rows["measured"])
     spearman = (summary.get("spearman_with_measured") or {}).get("v") or {}
     return {
@@ -199,15 +211,6 @@ def analysis(run: Path, grid: GridConfig) -> dict[str, Any]:
     }
 
 
-COLUMNS = (
-    "dataset", "mode", "lam", "clean_acc", "pgd_acc_eps1", "pgd_acc_eps2", "eps1", "eps2",
-    "square_acc_eps1", "square_acc_eps2",
-    "median_lower", "median_measured", "bracket", "lower_le_measured", "median_v", "spearman_v",
-    "median_vt_over_j2", "median_linear_over_measured", "analysed", "attacked", "train_seconds",
-    "train_cpu_seconds", "train_acc", "lam_candidates",
-)  # fmt: skip
-
-
 def run_grid(grid: GridConfig, out: str | Path, *, progress: bool = True) -> list[dict[str, Any]]:
     """Train, attack and analyse every dataset × mode; write ``table.md`` and ``table.csv``.
 
@@ -216,7 +219,7 @@ def run_grid(grid: GridConfig, out: str | Path, *, progress: bool = True) -> lis
     """
     out = Path(out)
     (out / "runs").mkdir(parents=True, exist_ok=True)
-    (out / "grid.json").write_text(json.dumps(asdict(grid), indent=1) + "\n")
+    write_json_atomic(out / "grid.json", asdict(grid))
     rows = []
     cells = [(d, m) for d in grid.datasets for m in grid.modes]
     for dataset, mode in tqdm(cells, desc="datasets grid", disable=not progress):
@@ -231,8 +234,8 @@ def run_grid(grid: GridConfig, out: str | Path, *, progress: bool = True) -> lis
                              {c: r["train_accuracy"] for c, r in tried.items()}, grid.tolerance)
             record = tried[lam]
         run = Path(record["run"])
-        curve = attack_curve(run, grid, grid.radii(dataset))
-        square = attack_curve(run, grid, grid.radii(dataset), "square") if (
+        curve, provenance = attack_curve(run, grid, grid.radii(dataset))
+        square = attack_curve(run, grid, grid.radii(dataset), "square")[0] if (
             grid.square_queries) else None
         rows.append({
             "dataset": dataset, "mode": mode, "lam": lam, "clean_acc": curve.clean_accuracy,
@@ -246,56 +249,11 @@ def run_grid(grid: GridConfig, out: str | Path, *, progress: bool = True) -> lis
             "train_acc": record["train_accuracy"],
             "lam_candidates": " ".join(f"{c:g}:{100 * r['train_accuracy']:.1f}"
                                        for c, r in tried.items()),
+            "weights_sha256": provenance["weights_sha256"],
+            "data_sha256": provenance["data_tensors_sha256"],
         })
         write_table(rows, out)
     return rows
-
-
-def write_table(rows: list[dict[str, Any]], out: Path) -> None:
-    """Write ``table.csv`` (every column) and ``table.md`` (the readable subset)."""
-    with open(out / "table.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(COLUMNS))
-        writer.writeheader()
-        writer.writerows(rows)
-    (out / "table.md").write_text(format_table(rows) + "\n")
-
-
-def _num(value: float | None, fmt: str, scale: float = 1.0) -> str:
-    if value is None or not math.isfinite(value):
-        return "–"
-    return format(scale * value, fmt)
-
-
-def format_table(rows: list[dict[str, Any]]) -> str:
-    """The Markdown results table: accuracies in %, ε and distances in training standard
-    deviations (ε L∞, distances L2), training time in CPU seconds (wall seconds when the CPU
-    time was not measured, marked ``w``)."""
-    if not rows:
-        return ""
-    lines = [
-        "| dataset | mode | λ | clean % | ε₁, ε₂ | PGD ε₁ % | PGD ε₂ % | Square ε₁ % | "
-        "Square ε₂ % | found / analysed | "
-        "median lower | "
-        "median measured | lower≤meas≤upper % | lower≤meas % | median v | median v·t/\\|J\\|² | "
-        "Spearman(v, meas) | train CPU s |",
-        "|" + "---|" * 18,
-    ]
-    for r in rows:
-        cpu = r.get("train_cpu_seconds", math.nan)
-        train_s = _num(cpu, ".0f") if math.isfinite(cpu) else _num(r["train_seconds"], ".0f") + "w"
-        lines.append(
-            f"| {r['dataset']} | {r['mode']} | {_num(r['lam'], 'g') if r['lam'] else '–'} | "
-            f"{100 * r['clean_acc']:.1f} | {r['eps1']:g}, {r['eps2']:g} | "
-            f"{100 * r['pgd_acc_eps1']:.1f} | {100 * r['pgd_acc_eps2']:.1f} | "
-            f"{_num(r.get('square_acc_eps1'), '.1f', 100)} | "
-            f"{_num(r.get('square_acc_eps2'), '.1f', 100)} | "
-            f"{r.get('attacked', '?')} / {r['analysed']} | {_num(r['median_lower'], '.3f')} | "
-            f"{_num(r['median_measured'], '.3f')} | "
-            f"{_num(r['bracket'], '.0f', 100)} | {_num(r['lower_le_measured'], '.0f', 100)} | "
-            f"{_num(r['median_v'], '.3g')} | {_num(r.get('median_vt_over_j2'), '.3g')} | "
-            f"{_num(r['spearman_v'], '+.2f')} | {train_s} |"
-        )
-    return "\n".join(lines)
 
 
 def quick_or_full(quick: bool, **overrides: Any) -> GridConfig:
@@ -305,6 +263,7 @@ def quick_or_full(quick: bool, **overrides: Any) -> GridConfig:
 
 
 __all__ = [
+    "COLUMNS",
     "DATASETS",
     "MODES",
     "GridConfig",

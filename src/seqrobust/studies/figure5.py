@@ -11,7 +11,6 @@ the poster's formula (**not a bound**), the lower bound (E2) and the exact dista
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from seqrobust._safeio import write_text_atomic
 from seqrobust.bounds.beta import beta_chernoff, beta_goe, beta_imhof
 from seqrobust.bounds.curvature import curvature_lower_bound
 from seqrobust.bounds.quadratic import exact_distance
@@ -36,6 +36,7 @@ from seqrobust.measure.montecarlo import (
     count_negative,
     quadratic_direction_stats,
 )
+from seqrobust.runs.outputs import check_targets, save_figure, write_json
 
 
 @dataclass(frozen=True)
@@ -249,13 +250,15 @@ _CSV_COLUMNS = (
 
 
 def write_figure5(panels: list[Panel], cfg: Figure5Config, out: Path) -> dict[str, Any]:
-    """Write ``figure5.json`` (every number), ``figure5.csv`` and ``figure5.png`` to ``out``.
+    """Write ``figure5.json`` (every number), ``figure5.csv`` and ``figure5.png`` to ``out``
+    (inside it, never through a symlink).
 
     Returns:
         The summary (config, per-panel checks and ratios) that is also in the JSON.
     """
     from seqrobust.reporting.plots_noise import plot_figure5
 
+    check_targets(out, "figure5.json", "figure5.csv", "figure5.png")
     out.mkdir(parents=True, exist_ok=True)
     summary = {
         "config": asdict(cfg),
@@ -269,12 +272,12 @@ def write_figure5(panels: list[Panel], cfg: Figure5Config, out: Path) -> dict[st
         ],
     }
     record = {**summary, "panels": [asdict(p) for p in panels]}
-    (out / "figure5.json").write_text(json.dumps(record, indent=1, allow_nan=True) + "\n")
+    write_json(out, "figure5.json", record)
     lines = [",".join(("d", "mu", *_CSV_COLUMNS))]
     for p in panels:
         cols = [getattr(p, c) for c in _CSV_COLUMNS]
         for row in zip(*cols, strict=True):
             lines.append(",".join([str(p.d), repr(p.mu), *(repr(v) for v in row)]))
-    (out / "figure5.csv").write_text("\n".join(lines) + "\n")
-    plot_figure5([asdict(p) for p in panels], out / "figure5.png")
+    write_text_atomic(out, "figure5.csv", "\n".join(lines) + "\n")
+    save_figure(out, "figure5.png", lambda path: plot_figure5([asdict(p) for p in panels], path))
     return summary

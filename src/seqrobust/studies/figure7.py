@@ -8,26 +8,33 @@ Protocol (:class:`Figure7Config`):
    accuracy is within ``max_drop`` (1 point) of plain (the smallest λ if none is).
 3. Run the nested PGD sweep on the first ``n_test`` test inputs of every kept model.
 4. Reliability: APGD-CE, APGD-DLR and Square at ``check_eps`` on the first ``check_n`` inputs.
-5. Write ``figure7.png``, ``figure7.csv`` and ``figure7.md`` (tables and sanity checks).
+5. Write ``figure7.png``, ``figure7.csv`` and ``figure7.md`` (tables, sanity checks and the
+   weights and data SHA-256 of every model: :mod:`seqrobust.studies.figure7_report`).
 
-Everything is cached in the output folder: finished trainings and curves are reused, a killed
-training resumes from its last checkpoint.
+Everything is cached in the output folder: finished trainings and curves are reused (a curve
+only with the same settings, weights and data: ``provenance/NAME.json`` next to
+``curves/NAME.json`` records their SHA-256), a killed training resumes from its last
+checkpoint.
 """
 
 from __future__ import annotations
 
-import csv
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
+from seqrobust._safeio import read_text
 from seqrobust.attacks import MissingDependencyError
 from seqrobust.data.registry import load_dataset
 from seqrobust.measure.checks import Check, sanity_checks
 from seqrobust.measure.robustness import AttackSettings, RobustnessCurve, robustness_curve
-from seqrobust.runs.attack import format_checks, format_table
+from seqrobust.reporting.text import md_escape
+from seqrobust.runs.load import ModelSource, load_source
+from seqrobust.runs.shards import write_json_atomic
+from seqrobust.studies.figure7_report import write_figure7
 from seqrobust.training import TrainConfig, accuracy, ensure_trained, load_model
 from seqrobust.training.run import resolve_device
 
@@ -108,24 +115,34 @@ def _run_name(reg: str, lam: float) -> str:
     return "plain" if reg == "none" else f"{reg}-lam{lam:g}"
 
 
+_IDENTITY = ("weights_sha256", "dataset", "data_tensors_sha256")
+
+
 def _curve(
-    path: Path, label: str, settings: AttackSettings, eps: tuple[float, ...], n: int,
+    out: Path, name: str, label: str, settings: AttackSettings, eps: tuple[float, ...], n: int,
     cfg: Figure7Config, run_dir: Path, device: torch.device, progress: bool,
-) -> RobustnessCurve:
-    """Load a cached curve with the same settings, else compute and cache it."""
-    if path.exists():
-        cached = RobustnessCurve.from_json(json.loads(path.read_text()))
-        if cached.settings == settings and cached.eps == tuple(sorted(eps)) and cached.n == n:
-            return cached
-    model, tcfg = load_model(run_dir, device=device)
-    data = load_dataset(tcfg.dataset, split="test", root=tcfg.data_root, limit=n)
+) -> tuple[RobustnessCurve, dict[str, Any]]:
+    """The curve cached in ``out/curves/NAME.json`` if it has the same settings and its
+    provenance (``out/provenance/NAME.json``) the same weights and data, else computed and
+    cached; with its provenance. The curve file keeps the plain curve format."""
+    loaded = load_source(ModelSource(run=run_dir), split="test", limit=n, device=device)
+    provenance = loaded.provenance
+    key = {k: provenance.get(k) for k in _IDENTITY}
+    curve_rel, prov_rel = Path("curves") / f"{name}.json", Path("provenance") / f"{name}.json"
+    if (out / curve_rel).exists() and (out / prov_rel).exists():
+        known = json.loads(read_text(out, prov_rel))
+        if isinstance(known, dict) and {k: known.get(k) for k in _IDENTITY} == key:
+            cached = RobustnessCurve.from_json(json.loads(read_text(out, curve_rel)))
+            if cached.settings == settings and cached.eps == tuple(sorted(eps)) and (
+                    cached.n == n):
+                return cached, provenance
     curve = robustness_curve(
-        model, data, settings=settings, eps=eps, batch_size=cfg.batch_size, label=label,
-        progress=progress,
+        loaded.model, loaded.data, settings=settings, eps=eps, batch_size=cfg.batch_size,
+        label=label, progress=progress,
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(curve.to_json()) + "\n")
-    return curve
+    write_json_atomic(out / curve_rel, curve.to_json(), folder=out)
+    write_json_atomic(out / prov_rel, provenance, folder=out)
+    return curve, provenance
 
 
 def run_figure7(
@@ -164,9 +181,10 @@ def run_figure7(
     extra: list[RobustnessCurve] = []
     reliability: dict[str, list[RobustnessCurve]] = {}
     notes: list[str] = []
+    provenance: dict[str, dict[str, Any]] = {}
     for label, name in chosen:
-        curve = _curve(out / "curves" / f"{name}-pgd.json", label, pgd, cfg.eps, cfg.n_test, cfg,
-                       runs / name, dev, progress)
+        curve, provenance[label] = _curve(out, f"{name}-pgd", label, pgd, cfg.eps, cfg.n_test,
+                                          cfg, runs / name, dev, progress)
         curves.append(curve)
         others: dict[str, RobustnessCurve] = {}
         for attack in ("apgd-ce", "apgd-dlr", "square"):
@@ -174,9 +192,9 @@ def run_figure7(
                                       queries=cfg.square_queries, seed=cfg.seed)
             try:
                 others[attack] = _curve(
-                    out / "curves" / f"{name}-{attack}.json", label, settings, cfg.check_eps,
-                    cfg.check_n, cfg, runs / name, dev, progress,
-                )
+                    out, f"{name}-{attack}", label, settings, cfg.check_eps, cfg.check_n, cfg,
+                    runs / name, dev, progress,
+                )[0]
             except MissingDependencyError as exc:
                 notes.append(f"{attack} skipped: {exc}")
         extra.extend(others.values())
@@ -193,8 +211,8 @@ def run_figure7(
             ))
         checks[label] = found
     claim = claim_lines(curves, reliability, pgd_eps=cfg.eps, check_eps=cfg.check_eps)
-    return _write(cfg, out, plain_acc, sweep_rows, curves, extra, checks, sorted(set(notes)),
-                  claim)
+    return write_figure7(cfg, out, plain_acc, sweep_rows, curves, extra, checks,
+                         sorted(set(notes)), claim, provenance)
 
 
 def robust_masks(curve: RobustnessCurve, eps: float) -> torch.Tensor:
@@ -266,7 +284,7 @@ def claim_lines(
             if not rows:
                 continue
             result, table = verdict(rows)
-            lines += [f"- **{hess} vs {other}, {title}: {result}.** "
+            lines += [f"- **{md_escape(hess)} vs {md_escape(other)}, {title}: {result}.** "
                       + "; ".join(f"ε={t}" for t in table), ""]
     return lines
 
@@ -275,74 +293,6 @@ def _worst(curves: list[RobustnessCurve], eps: float) -> torch.Tensor:
     """Robust mask at ``eps`` in the worst case over ``curves`` (same inputs, same order)."""
     n = min(c.n for c in curves)
     return torch.stack([robust_masks(c.head(n), eps) for c in curves]).all(dim=0)
-
-
-def _write(
-    cfg: Figure7Config, out: Path, plain_acc: float,
-    sweep_rows: list[tuple[str, float, float, bool]], curves: list[RobustnessCurve],
-    extra: list[RobustnessCurve], checks: dict[str, list[Check]], notes: list[str],
-    claim: list[str],
-) -> Path:
-    from seqrobust.reporting.plots_robustness import plot_accuracy_vs_eps
-
-    png = out / "figure7.png"
-    plot_accuracy_vs_eps(
-        [(c.label, (0.0, *c.eps), (c.clean_accuracy, *c.accuracy)) for c in curves], png,
-        title=f"PGD-{cfg.steps} (α={cfg.alpha:g}), {cfg.dataset}, n={cfg.n_test}",
-    )
-    with open(out / "figure7.csv", "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["model", "attack", "n", "eps_pixels", "accuracy"])
-        for c in [*curves, *extra]:
-            writer.writerow([c.label, c.settings.attack, c.n, 0, f"{c.clean_accuracy:.6f}"])
-            for e, a in zip(c.eps, c.accuracy, strict=True):
-                writer.writerow([c.label, c.settings.attack, c.n, f"{e:g}", f"{a:.6f}"])
-    key_eps = tuple(e for e in (2.0, 4.0, 8.0, 16.0, 30.0) if e in cfg.eps) or cfg.eps
-    lines = [
-        "# Figure 7: robustness of regularised RNNs",
-        "",
-        f"2-layer tanh RNN, hidden {cfg.hidden}, {cfg.dataset}, {cfg.epochs} epochs (shared "
-        f"recipe), seed {cfg.seed}. L∞ PGD-{cfg.steps}, α = {cfg.alpha:g} pixels, random start, "
-        f"nested ε-sweep on the first {cfg.n_test} test inputs; ε in pixel units (0–255).",
-        "",
-        "![Figure 7](figure7.png)",
-        "",
-        "## Robust accuracy (%)",
-        "",
-        format_table(curves, eps=key_eps),
-        "",
-        "Full curves: `figure7.csv`.",
-        "",
-        *claim,
-        f"## Regularisation strength (clean test accuracy, plain {100 * plain_acc:.2f} %)",
-        "",
-        f"Kept: the largest λ within {100 * cfg.max_drop:.0f} point of plain (else the smallest).",
-        "",
-        "| regulariser | λ | clean % | kept |",
-        "|---|---|---|---|",
-        *[f"| {r} | {lam:g} | {100 * a:.2f} | {'yes' if k else ''} |"
-          for r, lam, a, k in sweep_rows],
-        "",
-        f"## Reliability check (first {cfg.check_n} inputs; APGD {cfg.apgd_steps} steps, "
-        f"Square {cfg.square_queries} queries)",
-        "",
-        format_table([*[c.head(cfg.check_n) for c in curves], *extra], eps=cfg.check_eps),
-        "",
-        "## Sanity checks",
-        "",
-    ]
-    for label, found in checks.items():
-        lines += [f"### {label}", "", format_checks(found), ""]
-    lines += ["## Timing", "", "| model | attack | n | seconds |", "|---|---|---|---|"]
-    lines += [f"| {c.label} | {c.settings.attack} | {c.n} | {c.seconds:.1f} |"
-              for c in [*curves, *extra]]
-    if notes:
-        lines += ["", "## Notes", "", *[f"- {n}" for n in notes]]
-    lines += ["", "## Configuration", "", "```json",
-              json.dumps(asdict(replace(cfg)), indent=1), "```", ""]
-    report = out / "figure7.md"
-    report.write_text("\n".join(lines))
-    return report
 
 
 __all__ = ["Figure7Config", "run_figure7"]

@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from seqrobust._safeio import read_text
 from seqrobust.attacks import MissingDependencyError
 from seqrobust.data import SequenceData
 from seqrobust.data.registry import load_dataset
@@ -42,8 +43,8 @@ def _weights_hash(run_dir: Path) -> str:
 def _cached(path: Path, key: dict[str, Any], compute: Callable[[], Any]) -> Any:
     """The ``value`` stored in ``path`` under the same ``key``, else ``compute()`` (stored)."""
     if path.exists():
-        record = json.loads(path.read_text())
-        if record.get("key") == key:
+        record = json.loads(read_text(path.parent, path.name))
+        if isinstance(record, dict) and record.get("key") == key:
             return record["value"]
     value = compute()
     write_json_atomic(path, {"key": key, "value": value})

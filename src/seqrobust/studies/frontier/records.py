@@ -22,6 +22,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
+from seqrobust._safeio import read_text
 from seqrobust.runs.shards import write_json_atomic
 from seqrobust.studies.frontier.table import FrontierRow
 
@@ -78,7 +79,7 @@ def read_record(path: Path) -> dict[str, Any] | None:
     if not path.exists():
         return None
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(read_text(path.parent, path.name))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: not a valid record ({exc})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -95,7 +96,7 @@ def read_record(path: Path) -> dict[str, Any] | None:
 
 def write_record(path: Path, *, name: str, train: dict[str, Any], eval_key: dict[str, Any],
                  row: FrontierRow, **provenance: Any) -> None:
-    """Write one model's record atomically."""
+    """Write one model's record atomically (never through a symlink)."""
     write_json_atomic(path, {"format": FORMAT, "name": name, "train": train, "eval": eval_key,
                              "row": row_to_json(row), **provenance})
 

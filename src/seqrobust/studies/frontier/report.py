@@ -10,6 +10,9 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from seqrobust._safeio import write_text_atomic
+from seqrobust.reporting.text import md_code_block, md_escape, mpl_escape
+from seqrobust.runs.outputs import check_targets, save_figure
 from seqrobust.studies.frontier.config import FrontierConfig
 from seqrobust.studies.frontier.table import (
     Comparison,
@@ -29,7 +32,8 @@ COVERAGE_DROP = 0.03
 
 
 def _outcome(c: Comparison, reference: str) -> str:
-    return {"reference": f"{reference} more robust", "other": f"{c.other_method} more robust",
+    reference, other = md_escape(reference), md_escape(c.other_method)
+    return {"reference": f"{reference} more robust", "other": f"{other} more robust",
             "not settled": "not settled", "no matched point": "no matched point"}[c.outcome]
 
 
@@ -56,14 +60,15 @@ def verdict_lines(
         "below that.",
     ]
     if best is None:
-        parts.append(f"{ref} has no matched point, so the claim cannot be judged here.")
+        parts.append(f"{md_escape(ref)} has no matched point, so the claim cannot be judged "
+                     "here.")
     else:
-        parts.append(f"{ref}'s best matched point (λ={best.lam:g}, clean "
+        parts.append(f"{md_escape(ref)}'s best matched point (λ={best.lam:g}, clean "
                      f"{pct(best.clean, 2)} %) reaches {pct(getattr(best, metric))} %.")
         for b in cfg.baselines:
             c = comps[b]
             if c.other is None:
-                parts.append(f"{b} has no matched point.")
+                parts.append(f"{md_escape(b)} has no matched point.")
                 continue
             limit = "" if math.isnan(c.threshold) else f" (threshold ±{100 * c.threshold:.1f})"
             parts.append(
@@ -75,7 +80,8 @@ def verdict_lines(
                  f"{seeds} seed(s) per point; the claim needs the reference to beat every "
                  "baseline.")
     lines = [" ".join(parts), "",
-             f"| method | best matched point | clean % | {name} % | {ref} − method (points) "
+             f"| method | best matched point | clean % | {name} % | {md_escape(ref)} − method "
+             "(points) "
              "| Welch threshold | outcome |", "|---|---|---|---|---|---|---|"]
     for o in others:
         c = comps[o]
@@ -83,7 +89,7 @@ def verdict_lines(
         clean = pct(c.other.clean, 2) if c.other else "–"
         value = pct(getattr(c.other, metric)) if c.other else "–"
         limit = "–" if math.isnan(c.threshold) else f"±{100 * c.threshold:.1f}"
-        lines.append(f"| {o}{mark} | {point_label(c.other)} | {clean} | {value} | "
+        lines.append(f"| {md_escape(o)}{mark} | {point_label(c.other)} | {clean} | {value} | "
                      f"{_points_text(c.diff, c.se)} | {limit} | {_outcome(c, ref)} |")
     return lines
 
@@ -100,7 +106,7 @@ def coverage_lines(points: Sequence[FrontierPoint]) -> list[str]:
         pts = sorted((p for p in points if p.method == m), key=lambda p: p.lam)
         drops = [plain.clean.mean - p.clean.mean for p in pts]
         gain = pts[0].robust.mean - plain.robust.mean
-        lines.append(f"| {m} | {pts[0].lam:g} … {pts[-1].lam:g} | {100 * gain:+.1f} | "
+        lines.append(f"| {md_escape(m)} | {pts[0].lam:g} … {pts[-1].lam:g} | {100 * gain:+.1f} | "
                      f"{100 * drops[0]:+.2f} | {100 * drops[-1]:+.2f} | "
                      f"{'yes' if max(drops) >= COVERAGE_DROP else 'no'} |")
     return lines
@@ -116,7 +122,8 @@ def strength_lines(rows: Sequence[FrontierRow]) -> list[str]:
     mean = sum(g[0] for g in gaps) / len(gaps)
     return [f"Worst case over PGD, APGD-CE, APGD-DLR and Square vs PGD alone on the same "
             f"{r.n_check} inputs: on average {100 * mean:.2f} points lower, at most "
-            f"{100 * gap:.2f} points ({r.method}, λ={r.lam:g}, seed {r.seed}, ε={e:g})."]
+            f"{100 * gap:.2f} points ({md_escape(r.method)}, λ={r.lam:g}, seed {r.seed}, "
+            f"ε={e:g})."]
 
 
 def progress_lines(rows: Sequence[FrontierRow], pending: Sequence[str]) -> list[str]:
@@ -124,7 +131,8 @@ def progress_lines(rows: Sequence[FrontierRow], pending: Sequence[str]) -> list[
     if not pending:
         return []
     total = len(rows) + len(pending)
-    shown = ", ".join(pending[:6]) + (f" and {len(pending) - 6} more" if len(pending) > 6 else "")
+    shown = ", ".join(md_escape(p) for p in pending[:6]) + (
+        f" and {len(pending) - 6} more" if len(pending) > 6 else "")
     return [f"**Interim: {len(rows)} of {total} models finished** (pending: {shown}). The "
             "verdict below uses only the finished models.", ""]
 
@@ -137,14 +145,13 @@ def write_report(
     models not finished yet; with no plain model finished only the CSV and the banner)."""
     from seqrobust.reporting.plots_frontier import FrontierSeries, plot_frontier
 
+    check_targets(out, "frontier.csv", "frontier.md", "frontier.png")
     out.mkdir(parents=True, exist_ok=True)
     key_eps = [e for e in cfg.key_eps if e in cfg.eps] or list(cfg.eps)
     write_csv(rows, out / "frontier.csv", key_eps=key_eps, check_eps=cfg.check_eps)
-    report = out / "frontier.md"
     if not any(r.method == "plain" for r in rows):
-        report.write_text("\n".join(["# Clean accuracy vs robustness frontier", "",
-                                     *progress_lines(rows, pending)]))
-        return report
+        return write_text_atomic(out, "frontier.md", "\n".join([
+            "# Clean accuracy vs robustness frontier", "", *progress_lines(rows, pending)]))
     points = aggregate(rows, headline_eps=cfg.headline_eps)
     plain = next(p for p in points if p.method == "plain")
 
@@ -155,26 +162,26 @@ def write_report(
     for m in cfg.methods:
         pts = sorted((p for p in points if p.method == m.name), key=lambda p: p.lam)
         series.append(FrontierSeries(
-            label=m.name, tags=["" if m.reg == "none" else f"{p.lam:g}" for p in pts],
+            label=mpl_escape(m.name), tags=["" if m.reg == "none" else f"{p.lam:g}" for p in pts],
             x=[p.clean.mean for p in pts], x_err=[err(p.clean.se) for p in pts],
             y=[[p.robust.mean for p in pts], [p.auc.mean for p in pts]],
             y_err=[[err(p.robust.se) for p in pts], [err(p.auc.se) for p in pts]],
         ))
     worst_note = "worst case over attacks" if any(r.worst for r in rows) else "PGD"
     robust_name = f"robust accuracy at ε={cfg.headline_eps:g} ({worst_note})"
-    plot_frontier(
-        series, out / "frontier.png", ylabels=[f"{robust_name} (%)", "PGD curve area (%)"],
-        match_at=plain.clean.mean - cfg.match_tol,
-        title=f"{cfg.dataset}, hidden {cfg.hidden}, {cfg.epochs} epochs, seeds "
-              f"{list(cfg.seeds)}; mean ± s.e. over seeds; dotted: plain − "
-              f"{100 * cfg.match_tol:g} point",
-    )
+    title = (f"{mpl_escape(cfg.dataset)}, hidden {cfg.hidden}, {cfg.epochs} epochs, seeds "
+             f"{list(cfg.seeds)}; mean ± s.e. over seeds; dotted: plain − "
+             f"{100 * cfg.match_tol:g} point")
+    save_figure(out, "frontier.png", lambda path: plot_frontier(
+        series, path, ylabels=[f"{robust_name} (%)", "PGD curve area (%)"],
+        match_at=plain.clean.mean - cfg.match_tol, title=title))
     total_train = sum(r.train_seconds for r in rows)
     total_attack = sum(r.attack_seconds for r in rows)
     lines = [
         "# Clean accuracy vs robustness frontier",
         "",
-        f"2-layer tanh RNN, hidden {cfg.hidden}, {cfg.dataset}, {cfg.epochs} epochs, shared "
+        f"2-layer tanh RNN, hidden {cfg.hidden}, {md_escape(cfg.dataset)}, {cfg.epochs} epochs, "
+        "shared "
         f"recipe, regularisers on {cfg.reg_fraction:g} of each batch; seeds {list(cfg.seeds)}. "
         f"Clean accuracy on the full test set; L∞ PGD-{cfg.steps} (α = {cfg.alpha:g} px, "
         f"{cfg.restarts} restart) nested sweep on the first {cfg.n_test} test inputs; APGD-CE/"
@@ -217,11 +224,10 @@ def write_report(
         "original times).",
     ]
     if notes:
-        lines += ["", "## Notes", "", *[f"- {n}" for n in notes]]
+        lines += ["", "## Notes", "", *[f"- {md_escape(n)}" for n in notes]]
     config = ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in asdict(cfg).items())
-    lines += ["", "## Configuration", "", "```json", "{\n" + config + "\n}", "```", ""]
-    report.write_text("\n".join(lines))
-    return report
+    lines += ["", "## Configuration", "", md_code_block("{\n" + config + "\n}", "json"), ""]
+    return write_text_atomic(out, "frontier.md", "\n".join(lines))
 
 
 __all__ = [

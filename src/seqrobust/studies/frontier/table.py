@@ -28,13 +28,15 @@ rule is a transparent decision rule, not a calibrated test of the whole study.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from scipy.stats import t as student_t
+
+from seqrobust.reporting.text import md_escape
+from seqrobust.runs import outputs
 
 Pairs = tuple[tuple[float, float], ...]
 """``((eps, accuracy), ...)``."""
@@ -254,10 +256,10 @@ def num(s: Stat) -> str:
 
 
 def point_label(p: FrontierPoint | None) -> str:
-    """``"method (λ=...)"``."""
+    """``"method (λ=...)"``, the method's name escaped for Markdown."""
     if p is None:
         return "–"
-    return p.method if p.method == "plain" else f"{p.method} (λ={p.lam:g})"
+    return md_escape(p.method) + ("" if p.method == "plain" else f" (λ={p.lam:g})")
 
 
 def format_points(
@@ -272,8 +274,8 @@ def format_points(
     for p in points:
         pgd = dict(p.pgd)
         worst = dict(p.worst)
-        cells = [p.method, "–" if p.method == "plain" else f"{p.lam:g}", str(p.seeds),
-                 pct(p.clean, 2)]
+        cells = [md_escape(p.method), "–" if p.method == "plain" else f"{p.lam:g}",
+                 str(p.seeds), pct(p.clean, 2)]
         cells += [pct(pgd[e]) if e in pgd else "–" for e in key_eps]
         cells += [pct(worst[e]) if e in worst else "–" for e in worst_eps]
         cells += [pct(p.robust), pct(p.auc), num(p.mean_r), num(p.mean_j),
@@ -297,21 +299,18 @@ def write_csv(
     rows: Sequence[FrontierRow], path: Path, *, key_eps: Sequence[float],
     check_eps: Sequence[float],
 ) -> None:
-    """One line per model (percentages with 2 decimals; empty cell: not measured)."""
+    """One line per model (percentages with 2 decimals; empty cell: not measured), atomic."""
     def p(v: float) -> str:
         return "" if math.isnan(v) else f"{100 * v:.2f}"
 
-    with open(path, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(csv_header(key_eps, check_eps))
-        for r in rows:
-            writer.writerow([
-                r.method, r.estimator, f"{r.lam:g}", r.seed, p(r.clean),
-                *[p(_lookup(r.pgd, e)) for e in key_eps],
-                *[p(_lookup(r.worst, e)) for e in check_eps],
-                p(r.auc), f"{r.mean_r:.6g}", f"{r.median_r:.6g}", f"{r.mean_j:.6g}",
-                f"{r.train_seconds:.3f}", f"{r.attack_seconds:.3f}", r.n_pgd, r.n_check,
-            ])
+    lines = [[
+        r.method, r.estimator, f"{r.lam:g}", r.seed, p(r.clean),
+        *[p(_lookup(r.pgd, e)) for e in key_eps],
+        *[p(_lookup(r.worst, e)) for e in check_eps],
+        p(r.auc), f"{r.mean_r:.6g}", f"{r.median_r:.6g}", f"{r.mean_j:.6g}",
+        f"{r.train_seconds:.3f}", f"{r.attack_seconds:.3f}", r.n_pgd, r.n_check,
+    ] for r in rows]
+    outputs.write_csv(path.parent, path.name, csv_header(key_eps, check_eps), lines)
 
 
 __all__ = [
