@@ -144,9 +144,9 @@ def format_table(curves: list[RobustnessCurve], *, eps: tuple[float, ...]) -> st
 
 
 def format_checks(checks: list[Check]) -> str:
-    """Checks as Markdown bullet lines (name and detail escaped)."""
-    return "\n".join(f"- **{c.status}** {md_escape(c.name)}: {md_escape(c.detail)}"
-                     for c in checks)
+    """Checks as Markdown bullet lines (the library's own text: nothing user-given to
+    escape)."""
+    return "\n".join(f"- **{c.status}** {c.name}: {c.detail}" for c in checks)
 
 
 @dataclass(frozen=True)
