@@ -60,7 +60,7 @@ def attack_cmd(
         return
     typer.echo(f"{res.dataset}, ε in {curve.unit} (L∞ for pgd/fgsm/apgd/square, L2 for pgd-l2)")
     typer.echo(format_table([curve], eps=curve.eps))
-    typer.echo(format_checks(res.checks))
+    typer.echo(format_checks(res.checks, escape=False))
     typer.echo(f"{curve.seconds:.1f} s; wrote {', '.join(str(p) for p in res.written)}")
 
 

@@ -30,7 +30,7 @@ def merge_cmd(
 
         curve = result["curve"]
         typer.echo(format_table([curve], eps=curve.eps))
-        typer.echo(format_checks(result["checks"]))
+        typer.echo(format_checks(result["checks"], escape=False))
         typer.echo(f"wrote {', '.join(str(p) for p in result['written'])}")
     else:
         keys = (

@@ -143,10 +143,11 @@ def format_table(curves: list[RobustnessCurve], *, eps: tuple[float, ...]) -> st
     return "\n".join(rows)
 
 
-def format_checks(checks: list[Check]) -> str:
-    """Checks as Markdown bullet lines (the library's own text: nothing user-given to
-    escape)."""
-    return "\n".join(f"- **{c.status}** {c.name}: {c.detail}" for c in checks)
+def format_checks(checks: list[Check], *, escape: bool = True) -> str:
+    """Checks as Markdown bullet lines; ``escape=False`` for a terminal, where Markdown
+    escapes would show as backslashes (``\\<=``)."""
+    esc = md_escape if escape else str
+    return "\n".join(f"- **{c.status}** {esc(c.name)}: {esc(c.detail)}" for c in checks)
 
 
 @dataclass(frozen=True)
