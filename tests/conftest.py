@@ -33,3 +33,20 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     args += ["--train-limit", "300", "--test-limit", "50", "--out", str(out), "--quiet"]
     assert main(args) == 0
     return out
+
+
+RAW_RUN_FLAGS = ["--dataset", "ItalyPowerDemand", "--units", "raw", "--val-fraction", "0.25",
+                 "--cell", "gru", "--hidden", "8", "--layers", "1", "--epochs", "2",
+                 "--batch-size", "16", "--seed", "2"]
+"""``raw_run``'s flags: the 67 training series minus a 17-series hold-out (4 steps per epoch),
+all 1029 test series."""
+
+
+@pytest.fixture(scope="session")
+def raw_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-epoch, hidden-8 GRU trained by ``seqrobust train`` on ItalyPowerDemand in raw units
+    with a quarter of each class held out (``--val-fraction 0.25``). Read-only."""
+    pytest.importorskip("aeon")
+    out = tmp_path_factory.mktemp("runs") / "raw"
+    assert main(["train", *RAW_RUN_FLAGS, "--out", str(out), "--quiet"]) == 0
+    return out

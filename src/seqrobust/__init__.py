@@ -13,6 +13,7 @@ Layers (each imports only those below it): ``cli`` -> ``studies`` -> ``runs`` ->
 from seqrobust.data import SequenceData as SequenceData
 from seqrobust.data import load_dataset as load_dataset
 from seqrobust.data import load_mnist as load_mnist
+from seqrobust.data import split_validation as split_validation
 
 # measurements on (model, data)
 from seqrobust.measure.analyze import Analysis as Analysis
@@ -53,6 +54,7 @@ __all__ = [
     "SequenceData",
     "load_dataset",
     "load_mnist",
+    "split_validation",
     # models
     "Classifier",
     "RecurrentClassifier",

@@ -97,3 +97,24 @@ def test_as_source_and_output() -> None:
     assert full.cli_args() == (
         "--model m.py:make --takes-lengths --model-kwargs '{\"h\": 2}' --weights w.safetensors "
         "--data d.npz --bounds 0,1 --scale 0.5 --unit \"volt\"")
+
+
+def test_a_raw_units_run_is_evaluated_in_raw_units(raw_run: Path, capsys) -> None:
+    import json
+
+    from seqrobust.cli import main
+    from seqrobust.training import accuracy
+
+    model, cfg, data = load_run_data(raw_run)
+    assert cfg.units == "raw" and cfg.test_limit is None and len(data) == 1029
+    assert data.name.endswith(" (raw)") and data.bounds is None
+    assert data.eps_unit == "raw units"
+    raw = load_dataset("ItalyPowerDemand", split="test", units="raw")
+    std = load_dataset("ItalyPowerDemand", split="test")
+    assert torch.equal(data.inputs, raw.inputs) and not torch.allclose(data.inputs, std.inputs)
+    meta = json.loads((raw_run / "model.json").read_text())["meta"]
+    assert accuracy(model, data) == meta["test_accuracy"]
+    assert main(["evaluate", str(raw_run), "--device", "cpu"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["accuracy"] == meta["test_accuracy"] and printed["n"] == 1029
+    assert printed["provenance"]["dataset"] == "ItalyPowerDemand-test (raw)"

@@ -179,3 +179,13 @@ def test_config_rejects_inconsistent_settings():
     quick = FrontierConfig.quick()
     assert len(quick.models()) == 2 * (1 + 5 * 3)
     assert all(len(m.lams) >= 5 for m in FrontierConfig().methods if m.reg != "none")
+
+
+def test_a_record_written_before_units_and_val_fraction_keeps_its_recipe():
+    from seqrobust.studies.records import train_key as _train_key
+    from seqrobust.training import TrainConfig
+
+    tcfg = TrainConfig(dataset="mnist-subset", hidden=8, device="cpu")
+    old = {k: v for k, v in tcfg.to_json().items() if k not in ("units", "val_fraction")}
+    assert _train_key(old) == _train_key(tcfg)
+    assert _train_key(old) != _train_key(replace(tcfg, val_fraction=0.25))

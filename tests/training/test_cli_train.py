@@ -63,6 +63,10 @@ def test_resume_checks_flags_and_reports_a_finished_run(tmp_path, capsys):
                               "--layers\n"),
     (["--layers", "10000000"], "error: layers must be an integer in [1, 1000], got 10000000\n"),
     (["--reg", "hessian"], "error: --reg hessian needs a positive --lam\n"),
+    (["--units", "raw"], "error: --units raw applies to aeon datasets only; mnist-subset is in "
+                         "[0, 1] (use --units std)\n"),
+    (["--units", "z"], "error: unknown units 'z'; choose one of std, raw\n"),
+    (["--val-fraction", "0.5"], "error: val_fraction must be in [0, 0.5), got 0.5\n"),
 ])
 def test_bad_flags_are_one_line_and_write_nothing(tmp_path, capsys, flags, message):
     assert main([*BASE, *flags, "--out", str(tmp_path / "r")]) == 2
@@ -73,3 +77,17 @@ def test_bad_flags_are_one_line_and_write_nothing(tmp_path, capsys, flags, messa
 def test_resume_of_a_missing_run(tmp_path, capsys):
     assert main(["train", "--out", str(tmp_path / "none"), "--resume"]) == 2
     assert "config.json: not found" in capsys.readouterr().err
+
+
+def test_units_and_val_fraction_flags_reach_the_run_and_its_report(raw_run, tmp_path, capsys):
+    import shutil
+
+    saved = TrainConfig.load(raw_run / "config.json")
+    assert (saved.dataset, saved.units, saved.val_fraction) == ("ItalyPowerDemand", "raw", 0.25)
+    shutil.copytree(raw_run, tmp_path / "r")
+    assert main(["train", "--out", str(tmp_path / "r"), "--resume", "--quiet"]) == 0
+    meta = json.loads((raw_run / "model.json").read_text())["meta"]
+    assert capsys.readouterr().out.endswith(
+        f"already finished: test accuracy {100 * meta['test_accuracy']:.2f} % (validation "
+        f"{100 * meta['val_accuracy']:.2f} %) after 8 steps, {meta['elapsed']:.1f} s of "
+        "training\n")

@@ -65,6 +65,16 @@ CONFIG_FIELDS: list[tuple[dict[str, Any], str]] = [
     ({"estimator": "magic"}, "unknown estimator 'magic'"),
     ({"reg": "hessian"}, "--reg hessian needs a positive --lam"),
     ({"lam": 0.1}, "--lam 0.1 needs a regulariser; pass --reg"),
+    ({"units": "si"}, "unknown units 'si'; choose one of std, raw"),
+    ({"units": None}, "units must not be null"),
+    ({"units": "raw"}, "--units raw applies to aeon datasets only; mnist is in [0, 1] (use "
+                       "--units std)"),
+    ({"units": "raw", "dataset": "mnist-subset-pixels"}, "--units raw applies to aeon datasets "
+                                                         "only; mnist-subset-pixels is in"),
+    ({"val_fraction": 0.5}, "val_fraction must be in [0, 0.5), got 0.5"),
+    ({"val_fraction": -0.1}, "val_fraction must be in [0, 0.5), got -0.1"),
+    ({"val_fraction": NAN}, "val_fraction must be a finite number, got nan"),
+    ({"val_fraction": "0.2"}, "val_fraction must be a number, got '0.2' (str)"),
 ]
 
 

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -122,7 +123,33 @@ def test_resume_of_a_finished_run_keeps_its_numbers(tmp_path):
     assert again.already_finished and again.completed
     assert (again.test_accuracy, again.steps) == (first.test_accuracy, first.steps)
     assert again.train_seconds == first.train_seconds
+    assert first.val_accuracy is None and again.val_accuracy is None  # no --val-fraction
+    assert "val_accuracy" not in json.loads(files["model.json"])["meta"]
     assert {p.name: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()} == files
+
+
+def test_a_validation_hold_out_is_left_out_of_training_and_scored(raw_run, tmp_path):
+    from seqrobust.data import load_dataset, split_validation
+    from seqrobust.training import accuracy
+
+    model, cfg = load_model(raw_run)
+    assert (cfg.units, cfg.val_fraction, cfg.seed, cfg.batch_size) == ("raw", 0.25, 2, 16)
+    whole = load_dataset("ItalyPowerDemand", split="train", units="raw")
+    fit, val = split_validation(whole, 0.25, seed=0)  # split seed 0 whatever --seed says
+    assert (len(whole), len(fit), len(val)) == (67, 50, 17)
+    for other_seed in (cfg, replace(cfg, seed=5)):
+        got_fit, got_val = run_module.load_train_data(other_seed)
+        assert got_val is not None and torch.equal(got_val.inputs, val.inputs)
+        assert torch.equal(got_fit.inputs, fit.inputs)
+    meta = json.loads((raw_run / "model.json").read_text())["meta"]
+    assert meta["step"] == 2 * 4  # ceil(50 / 16) steps per epoch: the fit part only
+    assert meta["val_accuracy"] == accuracy(model, val)
+    assert meta["data"]["units"] == "raw" and "standardization" not in meta["data"]
+    copy = tmp_path / "raw"
+    shutil.copytree(raw_run, copy)
+    again = train(cfg, copy, resume=True, progress=False)
+    assert again.already_finished and again.val_accuracy == meta["val_accuracy"]
+    assert again.test_accuracy == meta["test_accuracy"]
 
 
 def _old(tmp_path: Path, name: str) -> Path:

@@ -60,5 +60,14 @@ def test_help_covers_every_field() -> None:
 
 def test_an_old_config_without_new_defaults_still_loads(tmp_path: Path) -> None:
     shutil.copy(Path(__file__).parent / "data" / "old-finished" / "config.json", tmp_path)
+    assert not {"units", "val_fraction"} & set(json.loads((tmp_path / "config.json").read_text()))
     cfg = TrainConfig.load(tmp_path / "config.json")
     assert cfg.hidden == 8 and cfg.checkpoint_every == 3 and cfg.lam == 0.0
+    assert (cfg.units, cfg.val_fraction) == ("std", 0.0)  # the behaviour before the fields
+
+
+def test_the_data_fields_default_to_the_old_behaviour() -> None:
+    old = {k: v for k, v in SMALL.to_json().items() if k not in ("units", "val_fraction")}
+    assert TrainConfig.from_json(old) == SMALL and (SMALL.units, SMALL.val_fraction) == ("std", 0)
+    raw = TrainConfig(dataset="ItalyPowerDemand", units="raw", val_fraction=0.25)
+    assert TrainConfig.from_json(json.loads(raw.dumps())) == raw

@@ -22,6 +22,7 @@ _COMMAND_MODULES = (
     "seqrobust.cli._noise",
     "seqrobust.cli._attack",
     "seqrobust.cli._frontier",
+    "seqrobust.cli._architectures",
     "seqrobust.cli._analyze",
     "seqrobust.cli._curvature",
     "seqrobust.cli._plot",

@@ -67,8 +67,10 @@ def _train(out: Path, resume: bool, quiet: bool, **options: Any) -> None:
     if os.environ.get("RANK", "0") != "0":  # under torchrun only rank 0 reports
         return
     done = "already finished: " if result.already_finished else ""
+    val = ("" if result.val_accuracy is None else
+           f" (validation {100 * result.val_accuracy:.2f} %)")
     typer.echo(
-        f"{out}: {done}test accuracy {100 * result.test_accuracy:.2f} % after "
+        f"{out}: {done}test accuracy {100 * result.test_accuracy:.2f} %{val} after "
         f"{result.steps} steps, {result.train_seconds:.1f} s of training"
     )
 

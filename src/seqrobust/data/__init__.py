@@ -10,6 +10,7 @@ from seqrobust.data.mnist import load_mnist as load_mnist
 from seqrobust.data.mnist import pixels_to_unit as pixels_to_unit
 from seqrobust.data.mnist import unit_to_pixels as unit_to_pixels
 from seqrobust.data.registry import load_dataset as load_dataset
+from seqrobust.data.splits import split_validation as split_validation
 
 __all__ = [
     "FetchError",
@@ -21,5 +22,6 @@ __all__ = [
     "mnist_dir",
     "padding_value",
     "pixels_to_unit",
+    "split_validation",
     "unit_to_pixels",
 ]

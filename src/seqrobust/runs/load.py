@@ -36,8 +36,7 @@ def model_shape(model: nn.Module) -> tuple[int, int] | None:
 
 
 def check_compatible(model: nn.Module, data: SequenceData, *, run: str | Path) -> None:
-    """Raise a one-line ``ValueError`` if ``data`` has other features or classes than the
-    model of ``run``."""
+    """Raise a one-line ``ValueError`` if ``data`` has other features or classes than ``run``."""
     shape = model_shape(model)
     if shape is None:
         return
@@ -246,7 +245,8 @@ def load_source(
     else:
         name = source.dataset or (cfg.dataset if cfg is not None else None)
         root = cfg.data_root if cfg is not None and name == cfg.dataset else None
-        data = load_dataset(str(name), split=split, root=root, limit=limit)  # type: ignore[arg-type]
+        units = "std" if cfg is None else cfg.units  # a run's data in its training units
+        data = load_dataset(str(name), split=split, root=root, limit=limit, units=units)  # type: ignore[arg-type]
     if source.foreign:
         where = f"--model {source.model}" if cfg is None else f"the run {source.run}"
         data = foreign.fit_data(as_classifier(model), data, where=where)

@@ -13,13 +13,16 @@ from typing import Any, TypeVar
 
 from seqrobust._checks import check_choice
 from seqrobust._safeio import read_text
-from seqrobust.data.registry import check_dataset
+from seqrobust.data.registry import MNIST_DATASETS, check_dataset
 from seqrobust.models.factory import ARCHS
 from seqrobust.models.recurrent import CELLS
 from seqrobust.training.sizes import MAX_LAYERS, check_size
 
 REGULARIZERS = ("none", "hessian", "jacobian", "cure", "pgd-at")
 ESTIMATORS = ("hutchinson", "fd", "central", "exact")
+UNITS = ("std", "raw")
+VAL_SPLIT_SEED = 0
+"""Seeds the ``val_fraction`` split: fixed, so runs of every seed and λ share one validation set."""
 _T = TypeVar("_T")
 
 
@@ -37,6 +40,13 @@ class TrainConfig:
     clipping at 1, orthogonal recurrent initialisation. Each field's ``metadata["help"]`` is
     its ``--help`` text.
 
+    ``units="raw"`` trains an aeon set in its shipped units (unbounded, not standardised);
+    MNIST has std units only. ``val_fraction > 0`` holds out a stratified validation set from
+    the (``train_limit``-cut) training split with
+    :func:`~seqrobust.data.splits.split_validation` and split seed :data:`VAL_SPLIT_SEED`, not
+    ``seed``: models of every seed and λ are selected on the same validation inputs. The model
+    trains on the rest; a finished run records ``val_accuracy`` in ``model.json``.
+
     Raises:
         ValueError: one line naming the field, on a value of the wrong type, an unknown
             choice, a non-finite number or one out of range.
@@ -44,6 +54,8 @@ class TrainConfig:
 
     dataset: str = _opt("mnist", "mnist | mnist-pixels | mnist-subset | ... (or an aeon set)")
     data_root: str | None = _opt(None, "Folder with the data files.")
+    units: str = _opt("std", "Data units: std (standardised with training statistics) | raw "
+                             "(aeon series as shipped, unbounded: the published UCR protocol).")
     cell: str = dataclasses.field(default="rnn", metadata={
         "help": "Architecture: rnn | lstm | gru | transformer | tcn (also --arch).",
         "aliases": ("--arch",)})
@@ -60,6 +72,10 @@ class TrainConfig:
     seed: int = _opt(0, "Random seed.")
     train_limit: int | None = _opt(None, "Use only N training examples.")
     test_limit: int | None = _opt(None, "Use only N test examples.")
+    val_fraction: float = _opt(
+        0.0, "Hold out this fraction of each class of the training inputs as a validation set "
+             "(a fixed split, the same for every --seed; the model trains on the rest), in "
+             "[0, 0.5); 0 = none.")
     log_every: int = _opt(50, "Write a metrics line every N steps.")
     checkpoint_every: int = _opt(
         0, "Also checkpoint every N steps (0: only at the end of each epoch).")
@@ -78,6 +94,10 @@ class TrainConfig:
     def __post_init__(self) -> None:
         _check_types(self)
         check_dataset(self.dataset)
+        check_choice(self.units, UNITS, name="units")
+        if self.units != "std" and self.dataset in MNIST_DATASETS:
+            raise ValueError(f"--units {self.units} applies to aeon datasets only; "
+                             f"{self.dataset} is in [0, 1] (use --units std)")
         check_choice(self.cell, ARCHS, name="arch")
         check_choice(self.reg, REGULARIZERS, name="regulariser")
         check_choice(self.estimator, ESTIMATORS, name="estimator")
@@ -154,6 +174,7 @@ _FLOAT_RANGES: dict[str, tuple[float, float, str]] = {  # low, high, which ends 
     "lr": (0.0, 10.0, "(]"), "weight_decay": (0.0, 1e6, "[]"), "clip": (0.0, 1e12, "[]"),
     "lam": (0.0, 1e12, "[]"), "dropout": (0.0, 1.0, "[)"), "reg_fraction": (0.0, 1.0, "(]"),
     "at_eps": (0.0, 1e6, "(]"), "at_alpha": (0.0, 1e6, "(]"), "fd_step": (0.0, 1e6, "(]"),
+    "val_fraction": (0.0, 0.5, "[)"),
 }
 
 

@@ -19,8 +19,8 @@ from seqrobust.training.sizes import MAX_PARAMETERS, check_size
 ARCH_KEYS = ("input_size", "num_classes", "cell", "hidden_size", "num_layers", "dropout")
 CHECKPOINT_META = {"step": True, "elapsed": True, "model": False, "window": False}
 """Keys of a training checkpoint's meta, and whether each is required."""
-FINAL_META = {"step": True, "elapsed": False, "test_accuracy": False, "model": False,
-              "data": False, "world_size": False}
+FINAL_META = {"step": True, "elapsed": False, "test_accuracy": False, "val_accuracy": False,
+              "model": False, "data": False, "world_size": False}
 """Keys of ``model.json``'s meta (other tools write only some of them)."""
 
 
@@ -107,10 +107,11 @@ def check_meta(source: str, meta: Any, keys: dict[str, bool]) -> dict[str, Any]:
     if "elapsed" in meta and not (_is_number(meta["elapsed"]) and meta["elapsed"] >= 0):
         raise ValueError(f"{source}: meta.elapsed must be a non-negative number, got "
                          f"{meta['elapsed']!r}")
-    acc = meta.get("test_accuracy")
-    if acc is not None and not (isinstance(acc, (int, float)) and not isinstance(acc, bool)
-                                and (math.isnan(acc) or 0 <= acc <= 1)):
-        raise ValueError(f"{source}: meta.test_accuracy must be a number in [0, 1], got {acc!r}")
+    for key in ("test_accuracy", "val_accuracy"):
+        acc = meta.get(key)
+        if acc is not None and not (isinstance(acc, (int, float)) and not isinstance(acc, bool)
+                                    and (math.isnan(acc) or 0 <= acc <= 1)):
+            raise ValueError(f"{source}: meta.{key} must be a number in [0, 1], got {acc!r}")
     window = meta.get("window", [])
     if not (isinstance(window, list) and all(
             isinstance(w, list) and len(w) == 4 and all(map(_is_number, w[:2]))

@@ -8,18 +8,20 @@ import math
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
 from seqrobust.data.dataset import SequenceData
 from seqrobust.data.registry import load_dataset
+from seqrobust.data.splits import split_validation
 from seqrobust.models.classifier import Classifier
 from seqrobust.models.factory import classifier_from_config
 from seqrobust.training import runfolder as rf
 from seqrobust.training.build import build_model, model_config
 from seqrobust.training.checkpoint import read_pair, unpack_state
-from seqrobust.training.config import TrainConfig
+from seqrobust.training.config import VAL_SPLIT_SEED, TrainConfig
 from seqrobust.training.distributed import Distributed, setup, teardown
 from seqrobust.training.engine import (
     Position,
@@ -40,7 +42,7 @@ CONFIG, METRICS, LAST, FINAL = rf.CONFIG, rf.METRICS, "ckpt/last", rf.FINAL
 @dataclass(frozen=True)
 class TrainResult:
     """Summary of a run (``already_finished``: ``--resume`` found final weights and kept
-    them)."""
+    them; ``val_accuracy``: on the ``val_fraction`` hold-out, ``None`` without one)."""
 
     run_dir: Path
     test_accuracy: float
@@ -48,6 +50,7 @@ class TrainResult:
     steps: int
     completed: bool
     already_finished: bool = False
+    val_accuracy: float | None = None
 
 
 def resolve_device(name: str) -> torch.device:
@@ -81,18 +84,21 @@ def _penalty(cfg: TrainConfig, data: SequenceData) -> Penalty | None:
 
 def _finished(run_dir: Path) -> TrainResult:
     meta = rf.final_meta(run_dir)
-    acc = meta.get("test_accuracy")
+    acc, val = meta.get("test_accuracy"), meta.get("val_accuracy")
     return TrainResult(run_dir, math.nan if acc is None else float(acc),
-                       float(meta.get("elapsed", 0.0)), int(meta["step"]), True, True)
+                       float(meta.get("elapsed", 0.0)), int(meta["step"]), True, True,
+                       None if val is None else float(val))
 
 
 @dataclass
 class _Session:
-    """A run being trained: its data, model, loop task, position and listener."""
+    """A run being trained: its data (``train_data`` without the ``val_data`` hold-out),
+    model, loop task, position and listener."""
 
     cfg: TrainConfig
     run_dir: Path
     train_data: SequenceData
+    val_data: SequenceData | None
     test_data: SequenceData
     model: nn.Module
     task: Task
@@ -100,12 +106,22 @@ class _Session:
     listener: rf.FolderListener
 
 
+def load_train_data(cfg: TrainConfig) -> tuple[SequenceData, SequenceData | None]:
+    """The data ``cfg`` trains on and its validation hold-out (``None`` when ``val_fraction``
+    is 0), in ``cfg.units``."""
+    data = load_dataset(cfg.dataset, split="train", root=cfg.data_root, limit=cfg.train_limit,
+                        units=cfg.units)  # type: ignore[arg-type]  # checked by TrainConfig
+    if cfg.val_fraction == 0:
+        return data, None
+    return split_validation(data, cfg.val_fraction, seed=VAL_SPLIT_SEED)
+
+
 def _open(cfg: TrainConfig, run_dir: Path, *, resume: bool, saved: TrainConfig | None,
           ddp: Distributed, device: torch.device) -> _Session:
     """Build the model (seeded as always), restore the last checkpoint or start the folder."""
-    train_data = load_dataset(cfg.dataset, split="train", root=cfg.data_root,
-                              limit=cfg.train_limit)
-    test_data = load_dataset(cfg.dataset, split="test", root=cfg.data_root, limit=cfg.test_limit)
+    train_data, val_data = load_train_data(cfg)
+    test_data = load_dataset(cfg.dataset, split="test", root=cfg.data_root, limit=cfg.test_limit,
+                             units=cfg.units)  # type: ignore[arg-type]
     torch.manual_seed(cfg.seed)
     model = build_model(cfg, train_data, device=device).to(device)
     classifier = Classifier(model, takes_lengths=train_data.lengths is not None)
@@ -126,8 +142,8 @@ def _open(cfg: TrainConfig, run_dir: Path, *, resume: bool, saved: TrainConfig |
     listener = rf.FolderListener(run_dir, model=model, optimizer=task.optimizer,
                                  arch=model_config(model),
                                  saved_step=None if position is None else position.step)
-    return _Session(cfg, run_dir, train_data, test_data, model, task, position or Position(),
-                    listener)
+    return _Session(cfg, run_dir, train_data, val_data, test_data, model, task,
+                    position or Position(), listener)
 
 
 def _run(session: _Session, *, ddp: Distributed, progress: bool,
@@ -156,17 +172,24 @@ def _finish(session: _Session, test_acc: float | None, *, ddp: Distributed) -> T
     if completed and test_acc is None:  # resumed after the last checkpoint
         test_acc = sharded_accuracy(session.task.model, session.test_data, ddp,
                                     session.task.device)
+    val_acc = None
+    if completed and session.val_data is not None:
+        val_acc = sharded_accuracy(session.task.model, session.val_data, ddp,
+                                   session.task.device)
     if completed and ddp.main:
+        meta: dict[str, Any] = {"step": position.step, "elapsed": position.elapsed,
+                                "test_accuracy": test_acc}
+        if val_acc is not None:  # absent without a hold-out, as in runs written before it
+            meta["val_accuracy"] = val_acc
         rf.save_final(session.run_dir, session.model, {
-            "step": position.step,
-            "elapsed": position.elapsed,
-            "test_accuracy": test_acc,
+            **meta,
             "model": model_config(session.model),
             "data": rf.data_card(cfg, session.train_data),
             "world_size": ddp.world,
         })
     acc = math.nan if test_acc is None else test_acc
-    return TrainResult(session.run_dir, acc, position.elapsed, position.step, completed)
+    return TrainResult(session.run_dir, acc, position.elapsed, position.step, completed,
+                       val_accuracy=val_acc)
 
 
 def train(
@@ -269,7 +292,8 @@ def load_model(
         model = classifier_from_config(check_arch(source, arch))
     else:
         model = build_model(
-            cfg, load_dataset(cfg.dataset, split="test", root=cfg.data_root, limit=1)
+            cfg, load_dataset(cfg.dataset, split="test", root=cfg.data_root, limit=1,
+                              units=cfg.units)  # type: ignore[arg-type]
         )
     unpack_state(source, tensors, record, model=model)
     return model.to(device).eval(), cfg

@@ -160,7 +160,9 @@ def data_card(cfg: TrainConfig, data: SequenceData) -> dict[str, Any]:
         "eps_unit": data.eps_unit,
         "eps_scale": data.eps_scale,
     }
-    if cfg.dataset not in MNIST_DATASETS:
+    if cfg.units == "raw":  # aeon's values as shipped: nothing to undo
+        card["units"] = "raw"
+    elif cfg.dataset not in MNIST_DATASETS:
         card["standardization"] = standardization(cfg.dataset)
     return card
 

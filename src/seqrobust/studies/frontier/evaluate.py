@@ -3,25 +3,22 @@ key of its settings and the weights' hash."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from seqrobust._safeio import read_text
 from seqrobust.attacks import MissingDependencyError
 from seqrobust.data import SequenceData
 from seqrobust.data.registry import load_dataset
 from seqrobust.measure.curvature import curvature
 from seqrobust.measure.robustness import AttackSettings, RobustnessCurve, robustness_curve
 from seqrobust.measure.worst_case import curve_area, worst_case_accuracy
-from seqrobust.runs.shards import write_json_atomic
 from seqrobust.studies.frontier.config import CHECK_ATTACKS, FrontierConfig, Method
 from seqrobust.studies.frontier.table import FrontierRow
+from seqrobust.studies.records import cached, weights_hash
 from seqrobust.training import accuracy, load_model
 
 
@@ -36,38 +33,24 @@ def curvature_summary(model: torch.nn.Module, data: SequenceData, *, probes: int
             "se_j": float(s["se_J"]), "seconds": c.seconds}
 
 
-def _weights_hash(run_dir: Path) -> str:
-    return hashlib.sha256((run_dir / "model.safetensors").read_bytes()).hexdigest()[:16]
-
-
-def _cached(path: Path, key: dict[str, Any], compute: Callable[[], Any]) -> Any:
-    """The ``value`` stored in ``path`` under the same ``key``, else ``compute()`` (stored)."""
-    if path.exists():
-        record = json.loads(read_text(path.parent, path.name))
-        if isinstance(record, dict) and record.get("key") == key:
-            return record["value"]
-    value = compute()
-    write_json_atomic(path, {"key": key, "value": value})
-    return value
-
-
 def evaluate(
     cfg: FrontierConfig, method: Method, lam: float, seed: int, run_dir: Path, evals: Path,
     device: torch.device, progress: bool, notes: set[str],
 ) -> FrontierRow:
     """Every measurement of one trained model (each cached on its own)."""
     model, tcfg = load_model(run_dir, device=device)
-    weights = _weights_hash(run_dir)
+    weights = weights_hash(run_dir)[:16]
 
     def test(n: int | None) -> Any:
-        return load_dataset(tcfg.dataset, split="test", root=tcfg.data_root, limit=n)
+        return load_dataset(tcfg.dataset, split="test", root=tcfg.data_root, limit=n,
+                            units=tcfg.units)  # type: ignore[arg-type]
 
-    clean = _cached(evals / "clean.json", {"weights": weights, "dataset": tcfg.dataset},
+    clean = cached(evals / "clean.json", {"weights": weights, "dataset": tcfg.dataset},
                     lambda: accuracy(model, test(None), device=device))
 
     def curve(settings: AttackSettings, eps: tuple[float, ...], n: int) -> RobustnessCurve:
         key = {"weights": weights, "settings": asdict(settings), "eps": sorted(eps), "n": n}
-        return RobustnessCurve.from_json(_cached(
+        return RobustnessCurve.from_json(cached(
             evals / f"{settings.attack}.json", key,
             lambda: robustness_curve(model, test(n), settings=settings, eps=eps,
                                      batch_size=cfg.batch_size, label=run_dir.name,
@@ -84,7 +67,7 @@ def evaluate(
         except MissingDependencyError as exc:
             notes.add(f"{attack} skipped: {exc}")
     curv_key = {"weights": weights, "n": cfg.curv_n, "probes": cfg.curv_probes, "seed": seed}
-    curv = _cached(evals / "curvature.json", curv_key, lambda: curvature_summary(
+    curv = cached(evals / "curvature.json", curv_key, lambda: curvature_summary(
         model, test(cfg.curv_n), probes=cfg.curv_probes, seed=seed))
     meta = json.loads((run_dir / "model.json").read_text())["meta"]
     worst: tuple[tuple[float, float], ...] = ()

@@ -23,36 +23,22 @@ keyed by its settings and a hash of the weights.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import multiprocessing as mp
-import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import torch
-from tqdm import tqdm
 
 from seqrobust.runs.shards import WHOLE, Shard
 from seqrobust.studies.frontier.config import FrontierConfig, run_name
 from seqrobust.studies.frontier.evaluate import evaluate
-from seqrobust.studies.frontier.records import differing, read_record, write_record
+from seqrobust.studies.frontier.records import read_record, write_record
 from seqrobust.studies.frontier.report import write_report
 from seqrobust.studies.frontier.table import FrontierRow
-from seqrobust.training import TrainConfig, ensure_trained
+from seqrobust.studies.pool import run_tasks
+from seqrobust.studies.records import differing, train_key, weights_hash
+from seqrobust.training import ensure_trained
 from seqrobust.training.run import resolve_device
-
-
-def _train_key(tcfg: TrainConfig | dict[str, Any]) -> dict[str, Any]:
-    """A model's identity: its training config without the device. A recorded config (dict)
-    gets today's defaults for fields added since it was written, so records stay valid when
-    :class:`TrainConfig` grows a field whose default keeps the old behaviour."""
-    current = TrainConfig().to_json() if isinstance(tcfg, dict) else tcfg.to_json()
-    data = {**current, **tcfg} if isinstance(tcfg, dict) else current
-    return {k: v for k, v in json.loads(json.dumps(data)).items() if k != "device"}
 
 
 def _model_task(
@@ -69,11 +55,11 @@ def _model_task(
     method, lam, seed = cfg.models()[index]
     name = run_name(method, lam, seed)
     tcfg = cfg.train_config(method, lam, seed, device)
-    train_key, eval_key = _train_key(tcfg), cfg.eval_key()
+    key, eval_key = train_key(tcfg), cfg.eval_key()
     path = records / f"{name}.json"
     record = read_record(path)
     if record is not None:
-        diff = differing(_train_key(record["train"]), train_key)
+        diff = differing(train_key(record["train"]), key)
         if diff:
             raise ValueError(f"{path} holds a model of another recipe (differs in "
                              f"{', '.join(diff)}); use another --records folder")
@@ -85,18 +71,13 @@ def _model_task(
     notes: set[str] = set()
     row = evaluate(cfg, method, lam, seed, run_dir, out / "evals" / name,
                     resolve_device(device), progress, notes)
-    write_record(path, name=name, train=train_key, eval_key=eval_key, row=row,
-                 weights_sha256=hashlib.sha256(
-                     (run_dir / "model.safetensors").read_bytes()).hexdigest(),
+    write_record(path, name=name, train=key, eval_key=eval_key, row=row,
+                 weights_sha256=weights_hash(run_dir),
                  cpu_seconds=time.process_time() - cpu0,
                  wall_seconds=time.perf_counter() - wall0,
                  finished=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                  torch=torch.__version__, device=str(resolve_device(device)))
     return row, sorted(notes)
-
-
-def _worker_init(threads: int) -> None:
-    torch.set_num_threads(threads)
 
 
 def finished_rows(cfg: FrontierConfig, records: Path) -> dict[int, FrontierRow]:
@@ -106,8 +87,8 @@ def finished_rows(cfg: FrontierConfig, records: Path) -> dict[int, FrontierRow]:
     eval_key = cfg.eval_key()
     for i, (method, lam, seed) in enumerate(cfg.models()):
         record = read_record(records / f"{run_name(method, lam, seed)}.json")
-        train_key = _train_key(cfg.train_config(method, lam, seed, "cpu"))
-        if (record is not None and _train_key(record["train"]) == train_key
+        key = train_key(cfg.train_config(method, lam, seed, "cpu"))
+        if (record is not None and train_key(record["train"]) == key
                 and record["eval"] == eval_key):
             rows[i] = record["row"]
     return rows
@@ -142,27 +123,12 @@ def run_frontier(
     out = Path(out)
     records = Path(records) if records is not None else out / "records"
     resolve_device(device)
-    if not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
     models = cfg.models()
     todo = [] if report_only else [i for i in range(len(models))
                                    if i % shard.count == shard.index]
-    notes: set[str] = set()
-    bar = tqdm(total=len(todo), desc="frontier", unit="model", disable=not progress)
-    if workers == 1:
-        for i in todo:
-            notes.update(_model_task(cfg, i, out, records, device, progress)[1])
-            bar.update()
-    else:
-        threads = max(1, (os.cpu_count() or 1) // workers)
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
-                                 initializer=_worker_init, initargs=(threads,)) as pool:
-            futures = [pool.submit(_model_task, cfg, i, out, records, device, False)
-                       for i in todo]
-            for future in as_completed(futures):
-                notes.update(future.result()[1])
-                bar.update()
-    bar.close()
+    results = run_tasks(_model_task, [(cfg, i, out, records, device) for i in todo],
+                        workers=workers, progress=progress, desc="frontier", unit="model")
+    notes = {note for _, found in results for note in found}
     rows = finished_rows(cfg, records)
     pending = [run_name(*models[i]) for i in range(len(models)) if i not in rows]
     return write_report(cfg, out, [rows[i] for i in sorted(rows)], sorted(notes),

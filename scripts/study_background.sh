@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Start (or resume) a long study in the background: worker processes with one thread each,
+# run folders in runs/STUDY, per-model records in docs/results/STUDY/records (commit those as
+# they appear: a fresh clone resumes from them). Log: runs/STUDY.log.
+#
+# The study runs from a frozen copy of the code (a git worktree of the current commit in
+# ../STUDY-code, put first on PYTHONPATH), so that editing the working tree while it runs
+# cannot change what the running study computes. To move it to a newer commit:
+# git -C ../STUDY-code checkout --detach COMMIT (with the study stopped).
+# Usage: bash scripts/study_background.sh frontier|architectures [WORKERS] [extra options]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STUDY=${1:?usage: study_background.sh frontier|architectures [WORKERS] [options]}
+WORKERS=${2:-1}
+shift $(( $# >= 2 ? 2 : 1 ))
+ROOT=$(pwd)
+CODE=${STUDY_CODE:-$ROOT/../$STUDY-code}
+if [ ! -d "$CODE/src/seqrobust" ]; then
+  git worktree add -f --detach "$CODE" HEAD
+fi
+mkdir -p runs
+OMP_NUM_THREADS=1 PYTHONPATH="$CODE/src" nohup .venv/bin/python -m seqrobust reproduce "$STUDY" \
+  --out "runs/$STUDY" --records "docs/results/$STUDY/records" --workers "$WORKERS" --device cpu \
+  "$@" >> "runs/$STUDY.log" 2>&1 &
+echo "$STUDY study started (pid $!) from the code in $CODE; log: runs/$STUDY.log"

@@ -1,0 +1,71 @@
+"""Robustness against curvature across models: one panel per dataset, one marker per model
+(colour: architecture, shape: training mode), log-scaled curvature.
+
+Takes plain sequences (no records from higher layers); matplotlib runs with the Agg backend.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+@dataclass(frozen=True)
+class ScatterPanel:
+    """One dataset's models: ``x`` curvature (> 0 for the log axis), ``y`` robust accuracy
+    (fractions), ``colour`` and ``shape`` the legend groups, ``title`` with its ρ."""
+
+    title: str
+    x: Sequence[float]
+    y: Sequence[float]
+    colour: Sequence[str]
+    shape: Sequence[str]
+
+
+def plot_scatter(panels: Sequence[ScatterPanel], path: Path, *, xlabel: str, ylabel: str,
+                 columns: int = 4) -> None:
+    """Write the panels to ``path`` (PNG)."""
+    cols = max(1, min(columns, len(panels)))
+    rows = max(1, math.ceil(len(panels) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
+    colours = sorted({c for p in panels for c in p.colour})
+    shapes = sorted({s for p in panels for s in p.shape})
+    cmap = plt.get_cmap("tab10")
+    for ax, panel in zip(axes.flat, panels, strict=False):
+        for c in colours:
+            for s in shapes:
+                pts = [(x, 100 * y) for x, y, cc, ss in zip(panel.x, panel.y, panel.colour,
+                                                             panel.shape, strict=True)
+                       if cc == c and ss == s and x > 0 and math.isfinite(y)]
+                if pts:
+                    ax.scatter(*zip(*pts, strict=True), color=cmap(colours.index(c) % 10),
+                               marker=MARKERS[shapes.index(s) % len(MARKERS)], s=28,
+                               alpha=0.8, edgecolors="none")
+        ax.set_xscale("log")
+        ax.set_title(panel.title, fontsize=9)
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.set_ylabel(ylabel, fontsize=8)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    handles = [plt.Line2D([], [], color=cmap(i % 10), marker="o", ls="", label=c)
+               for i, c in enumerate(colours)]
+    handles += [plt.Line2D([], [], color="grey", marker=MARKERS[i % len(MARKERS)], ls="",
+                           label=s) for i, s in enumerate(shapes)]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
+               frameon=False)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+__all__ = ["ScatterPanel", "plot_scatter"]

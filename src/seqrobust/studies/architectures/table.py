@@ -1,0 +1,161 @@
+"""Seed aggregation, curvature–robustness rank correlations and the verdict of the
+architecture study (pure functions of the :class:`ArchRow` records).
+
+**Verdict rule.** The poster's conclusion is "robustness increases as decision-boundary
+curvature decreases". On each dataset, over all final models (every architecture, mode and
+seed), Spearman's ρ between the median curvature R = Σ_k ‖∇²f_k‖_F² of a model and its
+worst-case robust accuracy at the headline ε, with a percentile bootstrap interval over models
+(``level``, default 95 %). The conclusion is *supported* on a dataset when the whole interval
+is below 0, *contradicted* when it is above 0, and otherwise *not settled*. Pooled over
+datasets, the same with ranks taken within each dataset and the bootstrap stratified by
+dataset (curvature has no common scale across datasets).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import rankdata, spearmanr
+
+from seqrobust.studies.architectures.evaluate import ArchRow
+
+METRICS = ("clean", "fgsm", "bim", "worst", "v", "r", "j", "bracket", "train_seconds")
+
+
+@dataclass(frozen=True)
+class ArchPoint:
+    """One (dataset, architecture, mode): means and standard errors over seeds (``v``, ``r``,
+    ``j``: of each model's median)."""
+
+    dataset: str
+    arch: str
+    mode: str
+    lam: float
+    seeds: int
+    mean: dict[str, float]
+    se: dict[str, float]
+    pgd: dict[float, float]
+
+
+def _value(row: ArchRow, metric: str) -> float:
+    if metric in ("v", "r", "j"):
+        return float(getattr(row, metric)[1])
+    return float(getattr(row, metric))
+
+
+def _mean_se(values: Sequence[float]) -> tuple[float, float]:
+    v = np.asarray([x for x in values if math.isfinite(x)], dtype=float)
+    if not v.size:
+        return math.nan, math.nan
+    se = float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else math.nan
+    return float(v.mean()), se
+
+
+def aggregate(rows: Sequence[ArchRow]) -> list[ArchPoint]:
+    """One point per (dataset, arch, mode), in the order first seen."""
+    groups: dict[tuple[str, str, str], list[ArchRow]] = {}
+    for r in rows:
+        groups.setdefault((r.dataset, r.arch, r.mode), []).append(r)
+    points = []
+    for (dataset, arch, mode), rs in groups.items():
+        stats = {m: _mean_se([_value(r, m) for r in rs]) for m in METRICS}
+        eps = sorted({e for r in rs for e, _ in r.pgd})
+        pgd = {e: _mean_se([r.at(e) for r in rs])[0] for e in eps}
+        points.append(ArchPoint(dataset, arch, mode, rs[0].lam, len(rs),
+                                {m: s[0] for m, s in stats.items()},
+                                {m: s[1] for m, s in stats.items()}, pgd))
+    return points
+
+
+@dataclass(frozen=True)
+class RankCorrelation:
+    """Spearman's ρ over ``n`` models with a bootstrap interval ``(low, high)``."""
+
+    rho: float
+    low: float
+    high: float
+    n: int
+
+    @property
+    def outcome(self) -> str:
+        """``supported`` (interval below 0), ``contradicted`` (above) or ``not settled``."""
+        if self.high < 0:
+            return "supported"
+        if self.low > 0:
+            return "contradicted"
+        return "not settled"
+
+
+def _rho(x: np.ndarray, y: np.ndarray) -> float:
+    if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return math.nan
+    return float(spearmanr(x, y).statistic)
+
+
+def rank_correlation(x: Sequence[float], y: Sequence[float], *, groups: Sequence[str] | None = None,
+                     reps: int = 2000, level: float = 0.95, seed: int = 0) -> RankCorrelation:
+    """Spearman's ρ of ``x`` and ``y`` with a percentile bootstrap interval.
+
+    With ``groups``, ranks are taken within each group and the bootstrap resamples within each
+    group (pooling quantities without a common scale). Pairs with a non-finite value are left
+    out; fewer than 3 pairs give NaNs.
+    """
+    xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    ga = np.asarray(groups if groups is not None else [""] * len(xa))
+    keep = np.isfinite(xa) & np.isfinite(ya)
+    xa, ya, ga = xa[keep], ya[keep], ga[keep]
+    labels = sorted(set(ga.tolist()))
+    members = [np.flatnonzero(ga == g) for g in labels]
+
+    def ranked(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        xs, ys = [], []
+        for m in members:
+            take = idx[np.isin(idx, m)]
+            if take.size:
+                xs.append(rankdata(xa[take]) / take.size)
+                ys.append(rankdata(ya[take]) / take.size)
+        if not xs:
+            return np.empty(0), np.empty(0)
+        return np.concatenate(xs), np.concatenate(ys)
+
+    rho = _rho(*ranked(np.arange(xa.size)))
+    if math.isnan(rho):
+        return RankCorrelation(math.nan, math.nan, math.nan, int(xa.size))
+    rng = np.random.default_rng(seed)
+    boots = []
+    for _ in range(reps):
+        idx = np.concatenate([rng.choice(m, size=m.size) for m in members])
+        boots.append(_rho(*ranked(idx)))
+    b = np.asarray([v for v in boots if math.isfinite(v)])
+    low, high = np.quantile(b, ((1 - level) / 2, (1 + level) / 2)) if b.size else (math.nan,) * 2
+    return RankCorrelation(rho, float(low), float(high), int(xa.size))
+
+
+def curvature_correlations(rows: Sequence[ArchRow], *, curvature: str = "r", reps: int = 2000
+                           ) -> dict[str, RankCorrelation]:
+    """Per dataset and ``"pooled"``: ρ(median curvature, worst-case robust accuracy)."""
+    out: dict[str, RankCorrelation] = {}
+    datasets = sorted({r.dataset for r in rows})
+    for d in datasets:
+        rs = [r for r in rows if r.dataset == d]
+        out[d] = rank_correlation([_value(r, curvature) for r in rs], [r.worst for r in rs],
+                                  reps=reps)
+    if len(datasets) > 1:
+        out["pooled"] = rank_correlation([_value(r, curvature) for r in rows],
+                                         [r.worst for r in rows],
+                                         groups=[r.dataset for r in rows], reps=reps)
+    return out
+
+
+def best_point(points: Sequence[ArchPoint], dataset: str, metric: str = "worst"
+               ) -> ArchPoint | None:
+    """The point of ``dataset`` with the highest mean ``metric``."""
+    found = [p for p in points if p.dataset == dataset and math.isfinite(p.mean[metric])]
+    return max(found, key=lambda p: p.mean[metric], default=None)
+
+
+__all__ = ["METRICS", "ArchPoint", "RankCorrelation", "aggregate", "best_point",
+           "curvature_correlations", "rank_correlation"]

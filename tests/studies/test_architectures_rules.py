@@ -1,0 +1,120 @@
+"""The architecture study's pure parts: the λ rule, rank correlations with bootstrap
+intervals, seed aggregation and the record format."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+
+from seqrobust.studies.architectures import ArchitecturesConfig, DataPlan
+from seqrobust.studies.architectures.evaluate import ArchRow, quartiles
+from seqrobust.studies.architectures.select import choose_lam
+from seqrobust.studies.architectures.table import aggregate, rank_correlation
+from seqrobust.studies.records import row_from_json, row_to_json
+
+
+def test_choose_lam_takes_the_largest_within_tolerance() -> None:
+    cands = {1e-3: 0.90, 1e-2: 0.895, 1e-1: 0.85, 1.0: 0.905}
+    assert choose_lam(0.90, cands, tolerance=0.01) == (1.0, True)
+    assert choose_lam(0.90, {1e-3: 0.90, 1e-2: 0.895, 1e-1: 0.85}, tolerance=0.01) == (1e-2, True)
+    assert choose_lam(0.90, {1e-3: 0.90, 1e-2: 0.895}, tolerance=0.0) == (1e-3, True)
+    # every λ costs more than the tolerance: the smallest, flagged
+    assert choose_lam(0.95, {1e-2: 0.80, 1e-3: 0.85}, tolerance=0.01) == (1e-3, False)
+    # exactly at the tolerance (a float sum) counts as within
+    assert choose_lam(0.3, {0.5: 0.29}, tolerance=0.01) == (0.5, True)
+
+
+@pytest.mark.parametrize("args, match", [
+    ((0.9, {}, 0.01), "at least one"),
+    ((0.9, {0.1: 0.8}, -0.1), "tolerance"),
+    ((math.nan, {0.1: 0.8}, 0.01), "finite"),
+])
+def test_choose_lam_rejects(args: tuple, match: str) -> None:
+    plain, cands, tol = args
+    with pytest.raises(ValueError, match=match):
+        choose_lam(plain, cands, tolerance=tol)
+
+
+def test_rank_correlation_matches_scipy_and_brackets_it() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=40)
+    y = -0.7 * x + rng.normal(scale=0.7, size=40)
+    c = rank_correlation(x, y, reps=500)
+    assert c.rho == pytest.approx(spearmanr(x, y).statistic, abs=1e-12)
+    assert c.low <= c.rho <= c.high and c.high < 0 and c.outcome == "supported"
+    assert rank_correlation(x, -y, reps=200).outcome == "contradicted"
+    perfect = rank_correlation([1, 2, 3, 4, 5], [5, 4, 3, 2, 1], reps=200)
+    assert (perfect.rho, perfect.n) == (pytest.approx(-1.0), 5)
+    v_shape = rank_correlation(range(20), [abs(i - 9.5) for i in range(20)], reps=500)
+    assert v_shape.rho == pytest.approx(0.0, abs=1e-12)  # no monotone trend at all
+    assert v_shape.low < 0 < v_shape.high and v_shape.outcome == "not settled"
+    short = rank_correlation([1.0, 2.0, math.nan], [1.0, 2.0, 3.0])
+    assert math.isnan(short.rho) and short.n == 2 and short.outcome == "not settled"
+
+
+def test_grouped_rank_correlation_ranks_within_groups() -> None:
+    # within each group y falls with x, but group b sits far higher on both axes: pooled raw
+    # values would correlate positively, within-group ranks negatively
+    x = [1, 2, 3, 4, 100, 200, 300, 400]
+    y = [0.4, 0.3, 0.2, 0.1, 0.9, 0.8, 0.7, 0.6]
+    groups = ["a"] * 4 + ["b"] * 4
+    assert spearmanr(x, y).statistic > 0
+    c = rank_correlation(x, y, groups=groups, reps=300)
+    assert c.rho == pytest.approx(-1.0) and c.outcome == "supported"
+
+
+def _row(**kw: object) -> ArchRow:
+    base = dict(dataset="GunPoint", arch="gru", mode="plain", lam=0.0, seed=0, clean=0.9,
+                fgsm=0.5, bim=0.3, pgd=((0.05, 0.6), (0.1, 0.25)), worst=0.2, n_attack=150,
+                v=(0.1, 0.2, 0.3), r=(1.0, 2.0, math.nan), j=(0.5, 0.6, 0.7), bracket=0.8,
+                n_analyze=50, val=0.9, val_plain=0.9, train_seconds=12.0, eval_seconds=3.0)
+    base.update(kw)
+    return ArchRow(**base)  # type: ignore[arg-type]
+
+
+def test_row_round_trips_through_json_with_nan() -> None:
+    row = _row()
+    data = row_to_json(row)
+    assert data["r"] == [1.0, 2.0, None] and data["pgd"] == [[0.05, 0.6], [0.1, 0.25]]
+    back = row_from_json(ArchRow, data)
+    assert back.pgd == row.pgd and math.isnan(back.r[2]) and back.at(0.1) == 0.25
+    with pytest.raises(ValueError, match="missing"):
+        row_from_json(ArchRow, {k: v for k, v in data.items() if k != "bim"})
+
+
+def test_aggregate_means_and_standard_errors_over_seeds() -> None:
+    rows = [_row(seed=s, worst=w, r=(0.0, m, 0.0)) for s, w, m in ((0, 0.2, 1.0), (1, 0.4, 3.0))]
+    rows.append(_row(arch="tcn"))
+    points = aggregate(rows)
+    assert [(p.arch, p.seeds) for p in points] == [("gru", 2), ("tcn", 1)]
+    gru = points[0]
+    assert gru.mean["worst"] == pytest.approx(0.3) and gru.mean["r"] == pytest.approx(2.0)
+    assert gru.se["worst"] == pytest.approx(0.1)  # std(ddof=1)/sqrt(2) of (0.2, 0.4)
+    assert math.isnan(points[1].se["worst"]) and gru.pgd[0.1] == pytest.approx(0.25)
+
+
+def test_config_checks_and_names() -> None:
+    with pytest.raises(ValueError, match="not on the PGD curve"):
+        DataPlan("GunPoint", eps=0.3)
+    cfg = ArchitecturesConfig()
+    with pytest.raises(ValueError, match="val_fraction"):
+        replace(cfg, val_fraction=0.6)
+    assert len(cfg.units()) == len(cfg.datasets) * 5 and cfg.units()[0] == ("ItalyPowerDemand",
+                                                                            "rnn")
+    hess = cfg.mode("hessian")
+    sel = cfg.train_config("GunPoint", "tcn", hess, 0.1, 0, selection=True)
+    final = cfg.train_config("GunPoint", "tcn", hess, 0.1, 2, selection=False)
+    assert (sel.val_fraction, final.val_fraction) == (0.25, 0.0)
+    assert (final.units, final.cell, final.reg, final.lam, final.seed) == ("raw", "tcn",
+                                                                           "hessian", 0.1, 2)
+    mnist = cfg.train_config("mnist", "rnn", cfg.mode("plain"), 0.0, 0, selection=False)
+    assert (mnist.units, mnist.lam, mnist.reg_fraction) == ("std", 0.0, 1.0)
+
+
+def test_quartiles_ignore_non_finite() -> None:
+    assert quartiles([1.0, 2.0, 3.0, math.nan, math.inf]) == (1.5, 2.0, 2.5)
+    assert all(math.isnan(q) for q in quartiles([math.nan]))

@@ -1,0 +1,98 @@
+"""``reproduce architectures`` end to end on a tiny grid: selection on the validation split,
+final models, measurements checked against direct computations, resume from the records."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from seqrobust.data import split_validation
+from seqrobust.data.registry import load_dataset
+from seqrobust.studies.architectures import ArchitecturesConfig, DataPlan, run_architectures
+from seqrobust.studies.architectures.runner import finished_rows
+from seqrobust.studies.architectures.select import choose_lam
+from seqrobust.studies.frontier.config import Method
+from seqrobust.training import accuracy, load_model
+
+pytest.importorskip("aeon")
+
+CFG = replace(
+    ArchitecturesConfig.quick(),
+    datasets=(DataPlan("ItalyPowerDemand", epochs=2, seeds=(0, 1), n_attack=40, n_analyze=4),),
+    archs=("gru",), modes=(Method("plain"), Method("hessian", "hessian", "fd", (1e-2, 1.0))),
+    hidden=8, layers=1, apgd_steps=5, square_queries=20, lanczos_iters=5, fmn_steps=5,
+)
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("arch")
+    run_architectures(CFG, out, device="cpu", progress=False)
+    return out
+
+
+def test_selection_uses_validation_and_the_rule(study: Path) -> None:
+    folder = study / "records" / "ItalyPowerDemand" / "gru"
+    sel = {p.stem: json.loads(p.read_text()) for p in folder.glob("select-*.json")}
+    assert sorted(sel) == ["select-hessian-lam0.01-s0", "select-hessian-lam1-s0",
+                           "select-plain-s0"]
+    assert all(r["train"]["val_fraction"] == 0.25 and r["train"]["units"] == "raw"
+               for r in sel.values())
+    # the recorded validation accuracy is the model's accuracy on the seed-0 split
+    train = load_dataset("ItalyPowerDemand", split="train", units="raw")
+    _, val = split_validation(train, 0.25, seed=0)
+    run = study / "ItalyPowerDemand" / "gru" / "runs" / "select-hessian-lam1-s0"
+    model, _ = load_model(run)
+    assert sel["select-hessian-lam1-s0"]["val_accuracy"] == pytest.approx(accuracy(model, val))
+    plain = sel["select-plain-s0"]["val_accuracy"]
+    lam, _ = choose_lam(plain, {1e-2: sel["select-hessian-lam0.01-s0"]["val_accuracy"],
+                                1.0: sel["select-hessian-lam1-s0"]["val_accuracy"]},
+                        tolerance=CFG.tolerance)
+    rows, pending = finished_rows(CFG, study / "records")
+    assert pending == [] and len(rows) == 4
+    assert [(r.mode, r.seed) for r in rows] == [("plain", 0), ("plain", 1), ("hessian", 0),
+                                                ("hessian", 1)]
+    assert {r.lam for r in rows if r.mode == "hessian"} == {lam}
+
+
+def test_measurements_match_direct_computation(study: Path) -> None:
+    rows, _ = finished_rows(CFG, study / "records")
+    test = load_dataset("ItalyPowerDemand", split="test", units="raw")
+    for r in rows:
+        name = f"plain-s{r.seed}" if r.mode == "plain" else f"hessian-lam{r.lam:g}-s{r.seed}"
+        run = study / "ItalyPowerDemand" / "gru" / "runs" / name
+        cfg = json.loads((run / "config.json").read_text())
+        assert cfg["val_fraction"] == 0.0 and cfg["seed"] == r.seed  # finals: all training data
+        model, _ = load_model(run)
+        assert r.clean == pytest.approx(accuracy(model, test))
+        head = test.take(40)
+        with torch.no_grad():
+            clean40 = float((model(head.inputs).argmax(1) == head.labels).double().mean())
+        assert r.worst <= min(r.fgsm, r.bim, r.at(CFG.datasets[0].eps)) <= clean40
+        assert r.n_attack == 40 and r.n_analyze == 4
+        assert r.v[0] <= r.v[1] <= r.v[2] and r.r[0] <= r.r[1] <= r.r[2] and r.j[1] > 0
+        assert 0.0 <= r.bracket <= 1.0 or r.bracket != r.bracket
+
+
+def test_report_and_resume_from_records_only(study: Path, tmp_path: Path) -> None:
+    text = (study / "architectures.md").read_text()
+    assert "Fawaz et al., IJCNN 2019 (published)" in text and "| 95.9 | 92.5 | 91.6 |" in text
+    assert "4 of 4 final models recorded" in text
+    assert (study / "architectures.png").read_bytes()[:4] == b"\x89PNG"
+    header = (study / "architectures.csv").read_text().splitlines()[0]
+    assert header.startswith("dataset,arch,mode,lam,seed,clean,fgsm,bim,pgd,worst")
+    # a fresh machine: only the committed records; nothing is trained again
+    fresh = tmp_path / "fresh"
+    report = run_architectures(CFG, fresh, device="cpu", progress=False,
+                               records=study / "records")
+    assert not (fresh / "ItalyPowerDemand").exists()
+    assert report.read_text().split("## Configuration")[0] == text.split("## Configuration")[0]
+    # a record of another recipe is refused, naming the file
+    other = replace(CFG, hidden=16)
+    with pytest.raises(ValueError, match="another recipe"):
+        run_architectures(other, tmp_path / "other", device="cpu", progress=False,
+                          records=study / "records")
