@@ -15,8 +15,8 @@ import seqrobust.studies.frontier.runner as frontier
 import seqrobust.training.run as training_run
 from seqrobust.cli import main
 from seqrobust.studies.frontier import FrontierConfig, Method, run_frontier, run_name
+from seqrobust.studies.frontier.format import csv_header
 from seqrobust.studies.frontier.records import read_record
-from seqrobust.studies.frontier.table import csv_header
 
 TINY = replace(
     FrontierConfig.quick(), epochs=1, hidden=8, train_limit=200, seeds=(0, 1),

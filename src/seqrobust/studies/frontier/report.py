@@ -1,6 +1,6 @@
 """``frontier.md``, ``frontier.csv`` and ``frontier.png`` of the frontier study: the
-seed-aggregated table, the verdict paragraph (rule in :mod:`.frontier_table`), grid coverage,
-attack strength and cost."""
+seed-aggregated table, the verdict paragraph (rule in
+:mod:`~seqrobust.studies.frontier.table`), grid coverage, attack strength and cost."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from seqrobust._safeio import write_text_atomic
 from seqrobust.reporting.text import md_code_block, md_escape, mpl_escape
 from seqrobust.runs.outputs import check_targets, save_figure
 from seqrobust.studies.frontier.config import FrontierConfig
+from seqrobust.studies.frontier.format import format_points, pct, point_label, write_csv
 from seqrobust.studies.frontier.table import (
     Comparison,
     FrontierPoint,
@@ -21,10 +22,6 @@ from seqrobust.studies.frontier.table import (
     aggregate,
     claim_status,
     compare,
-    format_points,
-    pct,
-    point_label,
-    write_csv,
 )
 
 COVERAGE_DROP = 0.03

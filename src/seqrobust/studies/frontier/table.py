@@ -31,18 +31,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from scipy.stats import t as student_t
-
-from seqrobust.reporting.text import md_escape
-from seqrobust.runs import outputs
 
 Pairs = tuple[tuple[float, float], ...]
 """``((eps, accuracy), ...)``."""
 
 
-def _lookup(pairs: Pairs, eps: float) -> float:
+def lookup(pairs: Pairs, eps: float) -> float:
     for e, a in pairs:
         if abs(e - eps) < 1e-9:
             return a
@@ -91,8 +87,8 @@ class FrontierRow:
     def robust(self, eps: float) -> float:
         """The reported robust accuracy at ``eps``: the worst case when the check attacks ran
         at ``eps``, else PGD alone (NaN if neither has ``eps``)."""
-        worst = _lookup(self.worst, eps)
-        return worst if not math.isnan(worst) else _lookup(self.pgd, eps)
+        worst = lookup(self.worst, eps)
+        return worst if not math.isnan(worst) else lookup(self.pgd, eps)
 
 
 @dataclass(frozen=True)
@@ -152,8 +148,8 @@ def aggregate(rows: Sequence[FrontierRow], *, headline_eps: float) -> list[Front
             method=method, estimator=group[0].estimator, lam=lam, seeds=len(group),
             clean=stat(lambda r: r.clean), robust=stat(lambda r: r.robust(headline_eps)),
             auc=stat(lambda r: r.auc),
-            pgd=tuple((e, mean_se([_lookup(r.pgd, e) for r in group])) for e in pgd_eps),
-            worst=tuple((e, mean_se([_lookup(r.worst, e) for r in group])) for e in worst_eps),
+            pgd=tuple((e, mean_se([lookup(r.pgd, e) for r in group])) for e in pgd_eps),
+            worst=tuple((e, mean_se([lookup(r.worst, e) for r in group])) for e in worst_eps),
             mean_r=stat(lambda r: r.mean_r), mean_j=stat(lambda r: r.mean_j),
             train_seconds=stat(lambda r: r.train_seconds),
             attack_seconds=stat(lambda r: r.attack_seconds),
@@ -240,91 +236,17 @@ def claim_status(comparisons: Sequence[Comparison]) -> str:
     return "not settled"
 
 
-def pct(s: Stat, digits: int = 1) -> str:
-    """``"mean ± se"`` in percent (``"mean"`` alone with one seed)."""
-    if math.isnan(s.mean):
-        return "–"
-    text = f"{100 * s.mean:.{digits}f}"
-    return text if math.isnan(s.se) else f"{text} ± {100 * s.se:.{digits}f}"
-
-
-def num(s: Stat) -> str:
-    """``"mean ± se"`` with 3 significant digits."""
-    if math.isnan(s.mean):
-        return "–"
-    return f"{s.mean:.3g}" if math.isnan(s.se) else f"{s.mean:.3g} ± {s.se:.2g}"
-
-
-def point_label(p: FrontierPoint | None) -> str:
-    """``"method (λ=...)"``, the method's name escaped for Markdown."""
-    if p is None:
-        return "–"
-    return md_escape(p.method) + ("" if p.method == "plain" else f" (λ={p.lam:g})")
-
-
-def format_points(
-    points: Sequence[FrontierPoint], *, key_eps: Sequence[float], headline_eps: float
-) -> str:
-    """The aggregated Markdown table (mean ± s.e. over seeds, percentages)."""
-    worst_eps = [e for e, _ in points[0].worst] if points else []
-    head = (["method", "λ", "seeds", "clean %"] + [f"PGD ε={e:g}" for e in key_eps]
-            + [f"worst ε={e:g}" for e in worst_eps] + [f"robust ε={headline_eps:g}",
-            "AUC %", "mean ‖H‖_F²", "mean |J|", "train s", "attack s"])
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for p in points:
-        pgd = dict(p.pgd)
-        worst = dict(p.worst)
-        cells = [md_escape(p.method), "–" if p.method == "plain" else f"{p.lam:g}",
-                 str(p.seeds), pct(p.clean, 2)]
-        cells += [pct(pgd[e]) if e in pgd else "–" for e in key_eps]
-        cells += [pct(worst[e]) if e in worst else "–" for e in worst_eps]
-        cells += [pct(p.robust), pct(p.auc), num(p.mean_r), num(p.mean_j),
-                  f"{p.train_seconds.mean:.3g}", f"{p.attack_seconds.mean:.3g}"]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-CSV_FIXED = ("method", "estimator", "lam", "seed", "clean_pct")
-CSV_TAIL = ("auc_pct", "mean_hess_fro2", "median_hess_fro2", "mean_grad_norm", "train_seconds",
-            "attack_seconds", "n_pgd", "n_check")
-
-
-def csv_header(key_eps: Sequence[float], check_eps: Sequence[float]) -> list[str]:
-    """The columns of ``frontier.csv``."""
-    return [*CSV_FIXED, *[f"pgd_eps{e:g}_pct" for e in key_eps],
-            *[f"worst_eps{e:g}_pct" for e in check_eps], *CSV_TAIL]
-
-
-def write_csv(
-    rows: Sequence[FrontierRow], path: Path, *, key_eps: Sequence[float],
-    check_eps: Sequence[float],
-) -> None:
-    """One line per model (percentages with 2 decimals; empty cell: not measured), atomic."""
-    def p(v: float) -> str:
-        return "" if math.isnan(v) else f"{100 * v:.2f}"
-
-    lines = [[
-        r.method, r.estimator, f"{r.lam:g}", r.seed, p(r.clean),
-        *[p(_lookup(r.pgd, e)) for e in key_eps],
-        *[p(_lookup(r.worst, e)) for e in check_eps],
-        p(r.auc), f"{r.mean_r:.6g}", f"{r.median_r:.6g}", f"{r.mean_j:.6g}",
-        f"{r.train_seconds:.3f}", f"{r.attack_seconds:.3f}", r.n_pgd, r.n_check,
-    ] for r in rows]
-    outputs.write_csv(path.parent, path.name, csv_header(key_eps, check_eps), lines)
-
-
 __all__ = [
     "Comparison",
     "FrontierPoint",
     "FrontierRow",
+    "Pairs",
     "Stat",
     "aggregate",
     "best_matched",
     "claim_status",
     "compare",
-    "csv_header",
-    "format_points",
+    "lookup",
     "mean_se",
     "welch_threshold",
-    "write_csv",
 ]
