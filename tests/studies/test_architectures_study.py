@@ -96,3 +96,17 @@ def test_report_and_resume_from_records_only(study: Path, tmp_path: Path) -> Non
     with pytest.raises(ValueError, match="another recipe"):
         run_architectures(other, tmp_path / "other", device="cpu", progress=False,
                           records=study / "records")
+
+
+def test_cli_reproduce_architectures(study: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from seqrobust.cli import main
+
+    monkeypatch.setattr(ArchitecturesConfig, "quick", classmethod(lambda cls: CFG))
+    assert main(["reproduce", "architectures", "--quick", "--out", str(study), "--quiet",
+                 "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "## Verdict" in out and "ItalyPowerDemand: ρ" in out and "architectures.csv" in out
+    assert main(["reproduce", "architectures", "--quick", "--out", str(study), "--quiet",
+                 "--shard", "3/2"]) == 2
+    assert "shard" in capsys.readouterr().err
