@@ -48,6 +48,8 @@ class ArchRow:
         v, r, j: quartiles of λ_max of the margin Hessian, of R = Σ_k ‖∇²f_k‖_F² and of
             |J| over ``n_analyze`` test inputs (model units).
         bracket: fraction of the attacked inputs with ``lower ≤ measured ≤ upper``.
+        rho_inputs: Spearman ρ between ``v`` and the measured minimal L2 distance over the
+            analysed inputs of this model (how curvature ranks inputs, the poster's view).
         val: the λ's validation accuracy in selection; val_plain: plain's.
         train_seconds: training wall time; eval_seconds: all measurements'.
     """
@@ -67,6 +69,7 @@ class ArchRow:
     r: Quartiles
     j: Quartiles
     bracket: float
+    rho_inputs: float
     n_analyze: int
     val: float
     val_plain: float
@@ -129,7 +132,7 @@ def measure(cfg: ArchitecturesConfig, plan: DataPlan, run_dir: Path, evals: Path
         except MissingDependencyError as exc:
             notes.add(f"{attack} skipped: {exc}")
     geometry = cached(evals / "geometry.json", {
-        "weights": weights, "n": plan.n_analyze, "seed": seed, "data": test.name,
+        "format": 2, "weights": weights, "n": plan.n_analyze, "seed": seed, "data": test.name,
         "lanczos_iters": cfg.lanczos_iters, "fmn_steps": cfg.fmn_steps,
     }, lambda: _geometry(cfg, model, test.take(min(plan.n_analyze, len(test))), seed))
     return {
@@ -137,7 +140,8 @@ def measure(cfg: ArchitecturesConfig, plan: DataPlan, run_dir: Path, evals: Path
         "pgd": tuple(zip(pgd.eps, pgd.accuracy, strict=True)),
         "worst": worst_case_accuracy(curves, plan.eps), "n_attack": n,
         **{k: tuple(_num(x) for x in geometry[k]) for k in ("v", "r", "j")},
-        "bracket": _num(geometry["bracket"]), "n_analyze": int(geometry["n"]),
+        "bracket": _num(geometry["bracket"]), "rho_inputs": _num(geometry["rho_inputs"]),
+        "n_analyze": int(geometry["n"]),
         "eval_seconds": seconds + float(geometry["seconds"]),
     }
 
@@ -153,13 +157,14 @@ def _geometry(cfg: ArchitecturesConfig, model: torch.nn.Module, data: SequenceDa
     result = analyze(model, data, lanczos_iters=cfg.lanczos_iters, fmn_steps=cfg.fmn_steps,
                      profile_n=0, seed=seed)
     bracket = result.summary.get("bracket", {}).get("lower_le_measured_le_upper")
+    rho = (result.summary.get("spearman_with_measured", {}).get("v") or {}).get("rho")
 
     def clean(q: Quartiles) -> list[float | None]:
         return [None if math.isnan(x) else x for x in q]
 
     return {"n": len(data), "v": clean(quartiles(result.column("v"))),
             "r": clean(quartiles(curv.r.numpy())), "j": clean(quartiles(curv.j.numpy())),
-            "bracket": bracket, "seconds": time.perf_counter() - start}
+            "bracket": bracket, "rho_inputs": rho, "seconds": time.perf_counter() - start}
 
 
 __all__ = ["ArchRow", "measure", "quartiles"]

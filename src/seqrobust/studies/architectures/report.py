@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -37,6 +38,10 @@ def _num(x: float) -> str:
     return "–" if not math.isfinite(x) else f"{x:.3g}"
 
 
+def _signed(x: float) -> str:
+    return "–" if not math.isfinite(x) else f"{x:+.2f}"
+
+
 def _rho(c: RankCorrelation) -> str:
     if math.isnan(c.rho):
         return f"ρ undefined (n = {c.n})"
@@ -47,11 +52,11 @@ def dataset_table(points: Sequence[ArchPoint], dataset: str, eps: float) -> list
     """The Markdown table of one dataset, published rows first where there are any."""
     head = ["model", "λ", "seeds", "clean", "FGSM", "BIM", f"PGD-30 ε={eps:g}",
             f"worst ε={eps:g}", "λ_max (median)", "‖H‖_F² (median)", "|J| (median)",
-            "bracketed", "train s"]
+            "bracketed", "ρ(v, dist.) inputs", "train s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, (clean, fgsm, bim) in PUBLISHED.get(dataset, {}).items():
         cells = [f"**{name}** ({SOURCE})", "–", "–", f"{clean:.1f}", f"{fgsm:.1f}",
-                 f"{bim:.1f}", *["–"] * 7]
+                 f"{bim:.1f}", *["–"] * 8]
         lines.append("| " + " | ".join(cells) + " |")
     for p in (q for q in points if q.dataset == dataset):
         m, s = p.mean, p.se
@@ -60,7 +65,7 @@ def dataset_table(points: Sequence[ArchPoint], dataset: str, eps: float) -> list
                  _pct(m["fgsm"], s["fgsm"]), _pct(m["bim"], s["bim"]),
                  _pct(p.pgd.get(eps, math.nan)),
                  _pct(m["worst"], s["worst"]), _num(m["v"]), _num(m["r"]), _num(m["j"]),
-                 _pct(m["bracket"]), f"{m['train_seconds']:.0f}"]
+                 _pct(m["bracket"]), _signed(m["rho_inputs"]), f"{m['train_seconds']:.0f}"]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -103,6 +108,21 @@ def verdict_lines(corr: dict[str, RankCorrelation]) -> list[str]:
     return [md_escape(summary), "", *lines]
 
 
+def input_rank_lines(rows: Sequence[ArchRow], datasets: Sequence[str]) -> list[str]:
+    """How curvature ranks the inputs *within* each model (the poster's view): per dataset the
+    median over models of ρ(λ_max, measured minimal distance)."""
+    parts = []
+    for d in datasets:
+        vals = [r.rho_inputs for r in rows if r.dataset == d and math.isfinite(r.rho_inputs)]
+        if vals:
+            parts.append(f"{md_escape(d)} {statistics.median(vals):+.2f} ({len(vals)} models)")
+    if not parts:
+        return []
+    return ["Within a model, curvature ranks inputs: median ρ(λ_max, measured distance) over "
+            "the analysed inputs (negative: more curved inputs lie closer to the boundary): "
+            + "; ".join(parts) + "."]
+
+
 def write_report(cfg: ArchitecturesConfig, out: Path, rows: Sequence[ArchRow],
                  notes: Sequence[str], *, pending: Sequence[str] = ()) -> Path:
     """Write the three files into ``out`` (``pending``: units not finished yet)."""
@@ -137,7 +157,7 @@ def write_report(cfg: ArchitecturesConfig, out: Path, rows: Sequence[ArchRow],
         "The poster: *robustness increases as decision-boundary curvature decreases*. "
         "Spearman ρ(median R, worst-case robust accuracy) over all final models of a dataset, "
         "95 % bootstrap interval (rule: `seqrobust.studies.architectures.table`):", "",
-        *verdict_lines(corr), "",
+        *verdict_lines(corr), "", *input_rank_lines(rows, [p.name for p in cfg.datasets]), "",
         "![robust accuracy against curvature](architectures.png)", "",
         "## Most robust per dataset", "", *summary_lines(points, datasets), "",
     ]
@@ -162,4 +182,5 @@ def write_report(cfg: ArchitecturesConfig, out: Path, rows: Sequence[ArchRow],
     return write_text_atomic(out, "architectures.md", "\n".join(lines))
 
 
-__all__ = ["dataset_table", "summary_lines", "verdict_lines", "write_report"]
+__all__ = ["dataset_table", "input_rank_lines", "summary_lines", "verdict_lines",
+           "write_report"]

@@ -22,7 +22,8 @@ from scipy.stats import rankdata, spearmanr
 
 from seqrobust.studies.architectures.evaluate import ArchRow
 
-METRICS = ("clean", "fgsm", "bim", "worst", "v", "r", "j", "bracket", "train_seconds")
+METRICS = ("clean", "fgsm", "bim", "worst", "v", "r", "j", "bracket", "rho_inputs",
+           "train_seconds")
 
 
 @dataclass(frozen=True)
