@@ -38,8 +38,8 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_selection_uses_validation_and_the_rule(study: Path) -> None:
     folder = study / "records" / "ItalyPowerDemand" / "gru"
     sel = {p.stem: json.loads(p.read_text()) for p in folder.glob("select-*.json")}
-    assert sorted(sel) == ["select-hessian-lam0.01-s0", "select-hessian-lam1-s0",
-                           "select-plain-s0"]
+    base = {"select-hessian-lam0.01-s0", "select-hessian-lam1-s0", "select-plain-s0"}
+    assert base <= set(sel) <= base | {"select-hessian-lam10-s0"}  # extend=1: one more decade
     assert all(r["train"]["val_fraction"] == 0.25 and r["train"]["units"] == "raw"
                for r in sel.values())
     # the recorded validation accuracy is the model's accuracy on the seed-0 split
@@ -49,9 +49,13 @@ def test_selection_uses_validation_and_the_rule(study: Path) -> None:
     model, _ = load_model(run)
     assert sel["select-hessian-lam1-s0"]["val_accuracy"] == pytest.approx(accuracy(model, val))
     plain = sel["select-plain-s0"]["val_accuracy"]
-    lam, _ = choose_lam(plain, {1e-2: sel["select-hessian-lam0.01-s0"]["val_accuracy"],
-                                1.0: sel["select-hessian-lam1-s0"]["val_accuracy"]},
-                        tolerance=CFG.tolerance)
+    grid = {float(n.split("lam")[1].split("-")[0]): r["val_accuracy"] for n, r in sel.items()
+            if "hessian" in n}
+    lam, _ = choose_lam(plain, {k: grid[k] for k in (1e-2, 1.0)}, tolerance=CFG.tolerance)
+    # the grid grows by a decade exactly when the rule picks its top
+    assert (10.0 in grid) == (lam == 1.0)
+    if lam == 1.0:
+        lam, _ = choose_lam(plain, grid, tolerance=CFG.tolerance)
     rows, pending = finished_rows(CFG, study / "records")
     assert pending == [] and len(rows) == 4
     assert [(r.mode, r.seed) for r in rows] == [("plain", 0), ("plain", 1), ("hessian", 0),

@@ -61,30 +61,47 @@ def _meta(run_dir: Path) -> dict[str, Any]:
     return dict(json.loads((run_dir / "model.json").read_text())["meta"])
 
 
+def _validation(cfg: ArchitecturesConfig, dataset: str, arch: str, mode: Method, lam: float,
+                out: Path, records: Path, device: str, progress: bool) -> float:
+    """The validation accuracy of one selection model (trained, or read from its record)."""
+    name = model_name(mode, lam, 0, selection=True)
+    tcfg = cfg.train_config(dataset, arch, mode, lam, 0, selection=True, device=device)
+    path = records / f"{name}.json"
+    record = _matching(path, SELECT_FORMAT, tcfg)
+    if record is None:
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        run_dir = out / "runs" / name
+        ensure_trained(tcfg, run_dir, progress=progress)
+        meta = _meta(run_dir)
+        record = {"val_accuracy": meta["val_accuracy"], "train_seconds": meta["elapsed"]}
+        write_record(path, format=SELECT_FORMAT, name=name, train=train_key(tcfg), **record,
+                     **_provenance(run_dir, cpu0, wall0, device))
+    return float(record["val_accuracy"])
+
+
 def selection(cfg: ArchitecturesConfig, dataset: str, arch: str, out: Path, records: Path,
               device: str, progress: bool) -> dict[str, tuple[float, float, float]]:
-    """Train (or reuse) the unit's selection models; per mode ``(λ, val, val_plain)``."""
-    vals: dict[tuple[str, float], float] = {}
-    for mode, lam in cfg.candidates():
-        name = model_name(mode, lam, 0, selection=True)
-        tcfg = cfg.train_config(dataset, arch, mode, lam, 0, selection=True, device=device)
-        path = records / f"{name}.json"
-        record = _matching(path, SELECT_FORMAT, tcfg)
-        if record is None:
-            cpu0, wall0 = time.process_time(), time.perf_counter()
-            run_dir = out / "runs" / name
-            ensure_trained(tcfg, run_dir, progress=progress)
-            meta = _meta(run_dir)
-            record = {"val_accuracy": meta["val_accuracy"], "train_seconds": meta["elapsed"]}
-            write_record(path, format=SELECT_FORMAT, name=name, train=train_key(tcfg), **record,
-                         **_provenance(run_dir, cpu0, wall0, device))
-        vals[(mode.name, lam)] = float(record["val_accuracy"])
-    plain = vals[(cfg.modes[0].name, 0.0)]
+    """Train (or reuse) the unit's selection models; per mode ``(λ, val, val_plain)``.
+
+    When the rule picks the top of a mode's grid, the grid is extended upwards by factors of
+    10 (at most ``cfg.extend`` times) until some λ costs more than the tolerance: the rule asks
+    for the *largest* λ within it, which a grid that never reaches that cost cannot give.
+    """
+    def val(mode: Method, lam: float) -> float:
+        return _validation(cfg, dataset, arch, mode, lam, out, records, device, progress)
+
+    plain = val(cfg.modes[0], 0.0)
     chosen = {cfg.modes[0].name: (0.0, plain, plain)}
     for mode in cfg.modes[1:]:
-        lam, _ = choose_lam(plain, {lam: vals[(mode.name, lam)] for lam in mode.lams},
-                            tolerance=cfg.tolerance)
-        chosen[mode.name] = (lam, vals[(mode.name, lam)], plain)
+        found = {lam: val(mode, lam) for lam in mode.lams}
+        lam, _ = choose_lam(plain, found, tolerance=cfg.tolerance)
+        for _ in range(cfg.extend):
+            if lam != max(found):
+                break
+            top = float(f"{10 * max(found):g}")
+            found[top] = val(mode, top)
+            lam, _ = choose_lam(plain, found, tolerance=cfg.tolerance)
+        chosen[mode.name] = (lam, found[lam], plain)
     return chosen
 
 
