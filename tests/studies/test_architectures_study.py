@@ -24,7 +24,7 @@ CFG = replace(
     ArchitecturesConfig.quick(),
     datasets=(DataPlan("ItalyPowerDemand", epochs=2, seeds=(0, 1), n_attack=40, n_analyze=4),),
     archs=("gru",), modes=(Method("plain"), Method("hessian", "hessian", "fd", (1e-2, 1.0))),
-    hidden=8, layers=1, apgd_steps=5, square_queries=20, lanczos_iters=5, fmn_steps=5,
+    hidden=8, layers=1, extend=1, apgd_steps=5, square_queries=20, lanczos_iters=5, fmn_steps=5,
 )
 
 
@@ -61,6 +61,21 @@ def test_selection_uses_validation_and_the_rule(study: Path) -> None:
     assert [(r.mode, r.seed) for r in rows] == [("plain", 0), ("plain", 1), ("hessian", 0),
                                                 ("hessian", 1)]
     assert {r.lam for r in rows if r.mode == "hessian"} == {lam}
+
+
+def test_a_final_record_of_another_lam_is_left_out(study: Path, tmp_path: Path) -> None:
+    import shutil
+
+    records = tmp_path / "records"
+    shutil.copytree(study / "records", records)
+    folder = records / "ItalyPowerDemand" / "gru"
+    rows, _ = finished_rows(CFG, records)
+    src = next(p for p in folder.glob("hessian-*-s0.json"))
+    stale = json.loads(src.read_text())
+    stale["row"]["lam"] = 0.5  # e.g. left over from an earlier grid
+    (folder / "hessian-lam0.5-s0.json").write_text(json.dumps(stale))
+    again, pending = finished_rows(CFG, records)
+    assert again == rows and pending == []
 
 
 def test_measurements_match_direct_computation(study: Path) -> None:

@@ -62,13 +62,16 @@ def _meta(run_dir: Path) -> dict[str, Any]:
 
 
 def _validation(cfg: ArchitecturesConfig, dataset: str, arch: str, mode: Method, lam: float,
-                out: Path, records: Path, device: str, progress: bool) -> float:
-    """The validation accuracy of one selection model (trained, or read from its record)."""
+                out: Path | None, records: Path, device: str, progress: bool) -> float | None:
+    """The validation accuracy of one selection model (read from its record, else trained into
+    ``out``; ``out=None``: not trained, ``None`` returned)."""
     name = model_name(mode, lam, 0, selection=True)
     tcfg = cfg.train_config(dataset, arch, mode, lam, 0, selection=True, device=device)
     path = records / f"{name}.json"
     record = _matching(path, SELECT_FORMAT, tcfg)
     if record is None:
+        if out is None:
+            return None
         cpu0, wall0 = time.process_time(), time.perf_counter()
         run_dir = out / "runs" / name
         ensure_trained(tcfg, run_dir, progress=progress)
@@ -79,29 +82,41 @@ def _validation(cfg: ArchitecturesConfig, dataset: str, arch: str, mode: Method,
     return float(record["val_accuracy"])
 
 
-def selection(cfg: ArchitecturesConfig, dataset: str, arch: str, out: Path, records: Path,
-              device: str, progress: bool) -> dict[str, tuple[float, float, float]]:
-    """Train (or reuse) the unit's selection models; per mode ``(λ, val, val_plain)``.
+class _Missing(Exception):
+    """A selection model has no record and may not be trained."""
 
-    When the rule picks the top of a mode's grid, the grid is extended upwards by factors of
-    10 (at most ``cfg.extend`` times) until some λ costs more than the tolerance: the rule asks
-    for the *largest* λ within it, which a grid that never reaches that cost cannot give.
+
+def selection(cfg: ArchitecturesConfig, dataset: str, arch: str, out: Path | None,
+              records: Path, device: str, progress: bool
+              ) -> dict[str, tuple[float, float, float]] | None:
+    """Train (or reuse) the unit's selection models; per mode ``(λ, val, val_plain)``
+    (``out=None``: from the records alone, ``None`` if one is missing).
+
+    With ``cfg.extend > 0``, when the rule picks the top of a mode's grid the grid grows
+    upwards by factors of 10 (at most ``cfg.extend`` times) until some λ costs more than the
+    tolerance.
     """
     def val(mode: Method, lam: float) -> float:
-        return _validation(cfg, dataset, arch, mode, lam, out, records, device, progress)
+        found = _validation(cfg, dataset, arch, mode, lam, out, records, device, progress)
+        if found is None:
+            raise _Missing
+        return found
 
-    plain = val(cfg.modes[0], 0.0)
-    chosen = {cfg.modes[0].name: (0.0, plain, plain)}
-    for mode in cfg.modes[1:]:
-        found = {lam: val(mode, lam) for lam in mode.lams}
-        lam, _ = choose_lam(plain, found, tolerance=cfg.tolerance)
-        for _ in range(cfg.extend):
-            if lam != max(found):
-                break
-            top = float(f"{10 * max(found):g}")
-            found[top] = val(mode, top)
+    try:
+        plain = val(cfg.modes[0], 0.0)
+        chosen = {cfg.modes[0].name: (0.0, plain, plain)}
+        for mode in cfg.modes[1:]:
+            found = {lam: val(mode, lam) for lam in mode.lams}
             lam, _ = choose_lam(plain, found, tolerance=cfg.tolerance)
-        chosen[mode.name] = (lam, found[lam], plain)
+            for _ in range(cfg.extend):
+                if lam != max(found):
+                    break
+                top = float(f"{10 * max(found):g}")
+                found[top] = val(mode, top)
+                lam, _ = choose_lam(plain, found, tolerance=cfg.tolerance)
+            chosen[mode.name] = (lam, found[lam], plain)
+    except _Missing:
+        return None
     return chosen
 
 
@@ -133,6 +148,7 @@ def unit_task(cfg: ArchitecturesConfig, index: int, out: Path, records: Path, de
     dataset, arch = cfg.units()[index]
     out, records = out / dataset / arch, records / dataset / arch
     chosen = selection(cfg, dataset, arch, out, records, device, progress)
+    assert chosen is not None  # trained when missing
     notes: set[str] = set()
     for mode in cfg.modes:
         for seed in cfg.plan(dataset).seeds:
@@ -143,7 +159,7 @@ def unit_task(cfg: ArchitecturesConfig, index: int, out: Path, records: Path, de
 
 def finished_rows(cfg: ArchitecturesConfig, records: Path) -> tuple[list[ArchRow], list[str]]:
     """The rows of every final model of ``cfg`` recorded in ``records`` (same recipe and
-    evaluation), and the names of the units not finished."""
+    evaluation, at the λ its selection records choose), and the units not finished."""
     rows: list[ArchRow] = []
     pending: list[str] = []
     for dataset, arch in cfg.units():
@@ -151,8 +167,10 @@ def finished_rows(cfg: ArchitecturesConfig, records: Path) -> tuple[list[ArchRow
         found = [read_record(p, format=FINAL_FORMAT, row=ArchRow)
                  for p in sorted(folder.glob("*.json")) if not p.name.startswith("select-")]
         eval_key = cfg.eval_key(dataset)
+        chosen = selection(cfg, dataset, arch, None, folder, "cpu", False) or {}
         good = [r["row"] for r in found if r is not None and r.get("eval") == eval_key
-                and r["row"].arch == arch and r["row"].dataset == dataset]
+                and r["row"].arch == arch and r["row"].dataset == dataset
+                and r["row"].mode in chosen and r["row"].lam == chosen[r["row"].mode][0]]
         order = [m.name for m in cfg.modes]
         rows += sorted(good, key=lambda r: (order.index(r.mode) if r.mode in order
                                             else len(order), r.seed))
