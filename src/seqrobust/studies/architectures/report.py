@@ -141,7 +141,9 @@ def write_report(cfg: ArchitecturesConfig, out: Path, rows: Sequence[ArchRow],
     lines = [
         "# Which sequence architecture is most robust, and does curvature explain it?", "",
         f"{len(rows)} of {expected} final models recorded"
-        + (f"; units not finished: {', '.join(md_escape(p) for p in pending)}." if pending
+        + (f"; {len(pending)} unit(s) not finished: "
+           f"{', '.join(md_escape(p) for p in pending[:6])}"
+           f"{f' and {len(pending) - 6} more' if len(pending) > 6 else ''}." if pending
            else "; the study is complete."), "",
         f"Architectures {', '.join(cfg.archs)} (hidden {cfg.hidden}, {cfg.layers} layers; TCN: "
         f"blocks covering the sequence) × modes {', '.join(m.name for m in cfg.modes)}. λ per "
