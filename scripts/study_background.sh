@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 STUDY=${1:?usage: study_background.sh frontier|architectures [WORKERS] [options]}
 WORKERS=${2:-1}
+case $WORKERS in ''|*[!0-9]*) echo "error: WORKERS must be a positive integer, got '$WORKERS'" >&2; exit 2;; esac
 shift $(( $# >= 2 ? 2 : 1 ))
 ROOT=$(pwd)
 CODE=${STUDY_CODE:-$ROOT/../$STUDY-code}
