@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from seqrobust.data import split_validation
+from seqrobust.data import SequenceData, split_validation
 from seqrobust.data.registry import load_dataset
+from seqrobust.measure.robustness import AttackSettings, RobustnessCurve
+from seqrobust.measure.worst_case import robust_mask, worst_case
 from seqrobust.studies.architectures import ArchitecturesConfig, DataPlan, run_architectures
+from seqrobust.studies.architectures.evaluate import ArchRow
 from seqrobust.studies.architectures.runner import finished_rows
 from seqrobust.studies.architectures.select import choose_lam
 from seqrobust.studies.frontier.config import Method
@@ -95,6 +98,30 @@ def test_measurements_match_direct_computation(study: Path) -> None:
         assert r.n_attack == 40 and r.n_analyze == 4
         assert r.v[0] <= r.v[1] <= r.v[2] and r.r[0] <= r.r[1] <= r.r[2] and r.j[1] > 0
         assert 0.0 <= r.bracket <= 1.0 or r.bracket != r.bracket
+        _check_cascade(r, model, head, study / "ItalyPowerDemand" / "gru" / "evals" / name)
+
+
+def _check_cascade(r: ArchRow, model: torch.nn.Module, head: SequenceData, evals: Path) -> None:
+    """APGD and Square ran only on the inputs every earlier attack failed to fool, and the
+    worst case agrees with every attack run on every input (up to their random draws)."""
+    eps = CFG.datasets[0].eps
+
+    def load(tag: str) -> RobustnessCurve:
+        return RobustnessCurve.from_json(json.loads((evals / f"{tag}.json").read_text())["value"])
+
+    cheap = [load(t) for t in ("fgsm", "bim", "pgd")]
+    alive = robust_mask(cheap, eps)
+    apgd = load("apgd-ce")
+    assert apgd.n == int(alive.sum()) and apgd.eps == (eps,)
+    alive[torch.nonzero(alive).flatten()] &= robust_mask([apgd], eps)
+    if alive.any():
+        assert load("square").n == int(alive.sum())
+    assert r.worst == pytest.approx(float(alive.double().mean()))
+    settings = [a.settings for a in cheap] + [
+        AttackSettings(attack=a, steps=CFG.apgd_steps, queries=CFG.square_queries, seed=r.seed)
+        for a in ("apgd-ce", "square")]
+    full = worst_case(model, head, eps=cheap[2].eps, attacks=settings)
+    assert abs(full.at(eps) - r.worst) <= 2 / len(head)
 
 
 def test_report_and_resume_from_records_only(study: Path, tmp_path: Path) -> None:

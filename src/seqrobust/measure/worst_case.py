@@ -1,8 +1,8 @@
 """The worst case over several attacks (an input counts as robust at ε only if no attack fooled
 it there) and the area under a robustness curve.
 
-:func:`worst_case` runs the attacks on any classifier; :func:`worst_case_accuracy` and
-:func:`survivors` combine curves already measured on the same inputs.
+:func:`worst_case` runs the attacks on any classifier; :func:`worst_case_accuracy`,
+:func:`robust_mask` and :func:`survivors` combine curves already measured on the same inputs.
 """
 
 from __future__ import annotations
@@ -47,10 +47,10 @@ def survivors(first_fooled: Tensor, index: Tensor) -> Tensor:
     return (first_fooled > index[:, None]).all(dim=0)
 
 
-def worst_case_accuracy(
+def robust_mask(
     curves: Sequence[RobustnessCurve], eps: float, *, n: int | None = None
-) -> float:
-    """Robust accuracy at ``eps`` when an input counts only if no attack in ``curves`` fooled it.
+) -> Tensor:
+    """Which inputs no attack in ``curves`` fooled at ``eps``: ``(N,)`` booleans.
 
     The curves must come from the same model and test inputs (in the same order) and carry
     per-input records; the first ``n`` inputs (default: the smallest curve's) are used.
@@ -59,7 +59,7 @@ def worst_case_accuracy(
         ValueError: if a curve lacks ``eps`` or its per-input record, or ``curves`` is empty.
     """
     if not curves:
-        raise ValueError("worst_case_accuracy needs at least one curve")
+        raise ValueError("a worst case needs at least one curve")
     count = min(c.n for c in curves) if n is None else min(n, *(c.n for c in curves))
     rows, index = [], []
     for c in curves:
@@ -70,8 +70,16 @@ def worst_case_accuracy(
             raise ValueError(f"curve {c.label!r} ({c.settings.attack}) has no ε = {eps:g}")
         rows.append(torch.tensor(c.first_fooled[:count], dtype=torch.long))
         index.append(matches[0])
-    mask = survivors(torch.stack(rows), torch.tensor(index, dtype=torch.long))
-    return float(mask.double().mean()) if count else float("nan")
+    return survivors(torch.stack(rows), torch.tensor(index, dtype=torch.long))
+
+
+def worst_case_accuracy(
+    curves: Sequence[RobustnessCurve], eps: float, *, n: int | None = None
+) -> float:
+    """Robust accuracy at ``eps`` when an input counts only if no attack in ``curves`` fooled it
+    (the mean of :func:`robust_mask`; NaN on no inputs)."""
+    mask = robust_mask(curves, eps, n=n)
+    return float(mask.double().mean()) if mask.numel() else float("nan")
 
 
 def curve_area(curve: RobustnessCurve) -> float:
@@ -173,6 +181,7 @@ __all__ = [
     "WORST_CASE_ATTACKS",
     "WorstCase",
     "curve_area",
+    "robust_mask",
     "survivors",
     "worst_case",
     "worst_case_accuracy",

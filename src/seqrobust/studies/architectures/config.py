@@ -31,6 +31,9 @@ MODES = (
 )
 """Plain and the three curvature-related defences, four λ each (model units: UCR series are
 z-normalised, so one unit is one standard deviation of the series)."""
+CASCADE = ("apgd-ce", "apgd-dlr", "square")
+"""The costly attacks, each run only on the inputs that every attack before it failed to fool
+(AutoAttack's order of business; the worst case is the same per-input "fooled by any")."""
 UCR = ("ItalyPowerDemand", "GunPoint", "ArrowHead", "OSULeaf")
 """The four datasets of Fawaz et al. (2019) that ship inside aeon."""
 
@@ -192,7 +195,7 @@ class ArchitecturesConfig:
                "n_attack": p.n_attack, "n_analyze": p.n_analyze, "pgd_steps": self.pgd_steps,
                "apgd_steps": self.apgd_steps, "square_queries": self.square_queries,
                "lanczos_iters": self.lanczos_iters, "fmn_steps": self.fmn_steps,
-               "batch_size": self.batch_size}
+               "batch_size": self.batch_size, "cascade": list(CASCADE)}
         return dict(json.loads(json.dumps(key)))
 
 

@@ -2,14 +2,18 @@
 cached on disk under a key of its settings and the weights' hash.
 
 On the first ``n_attack`` test inputs: FGSM and BIM at the headline ε (the published UCR
-protocol), the PGD-30 curve, APGD-CE, APGD-DLR (≥ 3 classes) and Square at the headline ε;
-the worst case is over all six per input. On the first ``n_analyze``: R(x) = ‖H‖_F² and |J|
-(:func:`~seqrobust.measure.curvature`), λ_max of the margin Hessian ``v`` and the Theorem-1
-bracketing ``lower ≤ measured ≤ upper`` (:func:`~seqrobust.measure.analyze`).
+protocol) and the PGD-30 curve; then, at the headline ε, APGD-CE, APGD-DLR (≥ 3 classes) and
+Square, each on the inputs that every attack before it failed to fool (:data:`CASCADE`). The
+worst case counts an input as robust only if none of the six fooled it. On the first
+``n_analyze``: R(x) = ‖H‖_F² and |J| (:func:`~seqrobust.measure.curvature`), λ_max of the
+margin Hessian ``v`` and the Theorem-1 bracketing ``lower ≤ measured ≤ upper``
+(:func:`~seqrobust.measure.analyze`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -25,8 +29,12 @@ from seqrobust.data.registry import load_dataset
 from seqrobust.measure.analyze import analyze
 from seqrobust.measure.curvature import curvature
 from seqrobust.measure.robustness import AttackSettings, RobustnessCurve, robustness_curve
-from seqrobust.measure.worst_case import worst_case_accuracy
-from seqrobust.studies.architectures.config import ArchitecturesConfig, DataPlan
+from seqrobust.measure.worst_case import robust_mask
+from seqrobust.studies.architectures.config import (
+    CASCADE,
+    ArchitecturesConfig,
+    DataPlan,
+)
 from seqrobust.studies.records import cached, weights_hash
 from seqrobust.training import accuracy, load_model
 
@@ -104,13 +112,17 @@ def measure(cfg: ArchitecturesConfig, plan: DataPlan, run_dir: Path, evals: Path
                    lambda: accuracy(model, test, device=device))
     seconds = 0.0
 
-    def curve(tag: str, settings: AttackSettings, eps: tuple[float, ...]) -> RobustnessCurve:
+    def curve(tag: str, settings: AttackSettings, eps: tuple[float, ...],
+              index: torch.Tensor | None = None) -> RobustnessCurve:
         nonlocal seconds
-        key = {"weights": weights, "settings": asdict(settings), "eps": sorted(eps), "n": n,
-               "data": test.name}
+        key: dict[str, Any] = {"weights": weights, "settings": asdict(settings),
+                               "eps": sorted(eps), "n": n, "data": test.name}
+        if index is not None:
+            key["inputs"] = hashlib.sha256(json.dumps(index.tolist()).encode()).hexdigest()
+        data = head if index is None else head.subset(index)
         c = RobustnessCurve.from_json(cached(
             evals / f"{tag}.json", key,
-            lambda: robustness_curve(model, head, settings=settings, eps=eps,
+            lambda: robustness_curve(model, data, settings=settings, eps=eps,
                                      batch_size=cfg.batch_size, label=run_dir.name,
                                      progress=progress).to_json()))
         seconds += c.seconds
@@ -121,16 +133,19 @@ def measure(cfg: ArchitecturesConfig, plan: DataPlan, run_dir: Path, evals: Path
     bim = curve("bim", AttackSettings(attack="pgd", alpha=plan.bim_alpha, steps=plan.bim_steps,
                                       random_start=False, seed=seed), one)
     pgd = curve("pgd", AttackSettings(attack="pgd", steps=cfg.pgd_steps, seed=seed), plan.curve)
-    curves = [fgsm, bim, pgd]
-    for attack in ("apgd-ce", "apgd-dlr", "square"):
-        if attack == "apgd-dlr" and test.num_classes < 3:
+    alive = robust_mask([fgsm, bim, pgd], plan.eps)
+    for attack in CASCADE:
+        index = torch.nonzero(alive).flatten()
+        if (attack == "apgd-dlr" and test.num_classes < 3) or not index.numel():
             continue
         try:
-            curves.append(curve(attack, AttackSettings(
+            found = curve(attack, AttackSettings(
                 attack=attack, steps=cfg.apgd_steps, queries=cfg.square_queries, seed=seed),
-                one))
+                one, index)
         except MissingDependencyError as exc:
             notes.add(f"{attack} skipped: {exc}")
+            continue
+        alive[index] &= robust_mask([found], plan.eps)
     geometry = cached(evals / "geometry.json", {
         "format": 2, "weights": weights, "n": plan.n_analyze, "seed": seed, "data": test.name,
         "lanczos_iters": cfg.lanczos_iters, "fmn_steps": cfg.fmn_steps,
@@ -138,7 +153,7 @@ def measure(cfg: ArchitecturesConfig, plan: DataPlan, run_dir: Path, evals: Path
     return {
         "clean": float(clean), "fgsm": fgsm.accuracy[0], "bim": bim.accuracy[0],
         "pgd": tuple(zip(pgd.eps, pgd.accuracy, strict=True)),
-        "worst": worst_case_accuracy(curves, plan.eps), "n_attack": n,
+        "worst": float(alive.double().mean()), "n_attack": n,
         **{k: tuple(_num(x) for x in geometry[k]) for k in ("v", "r", "j")},
         "bracket": _num(geometry["bracket"]), "rho_inputs": _num(geometry["rho_inputs"]),
         "n_analyze": int(geometry["n"]),
