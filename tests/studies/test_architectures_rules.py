@@ -12,7 +12,7 @@ from scipy.stats import spearmanr
 
 from seqrobust.studies.architectures import ArchitecturesConfig, DataPlan
 from seqrobust.studies.architectures.evaluate import ArchRow, quartiles
-from seqrobust.studies.architectures.select import choose_lam
+from seqrobust.studies.architectures.select import choose_lam, scan_lams
 from seqrobust.studies.architectures.table import aggregate, rank_correlation
 from seqrobust.studies.records import row_from_json, row_to_json
 
@@ -26,6 +26,29 @@ def test_choose_lam_takes_the_largest_within_tolerance() -> None:
     assert choose_lam(0.95, {1e-2: 0.80, 1e-3: 0.85}, tolerance=0.01) == (1e-3, False)
     # exactly at the tolerance (a float sum) counts as within
     assert choose_lam(0.3, {0.5: 0.29}, tolerance=0.01) == (0.5, True)
+
+
+def test_scan_lams_validates_only_what_the_rule_needs() -> None:
+    rng = np.random.default_rng(0)
+    grid = (1e-3, 1e-2, 1e-1, 1.0)
+    for _ in range(300):
+        plain = float(rng.choice([0.8, 0.9, 1.0]))
+        full = {lam: float(rng.choice([0.7, 0.8, 0.85, 0.89, 0.9, 0.95, 1.0])) for lam in grid}
+        asked: list[float] = []
+
+        def validate(lam: float, full: dict[float, float] = full,
+                     asked: list[float] = asked) -> float:
+            asked.append(lam)
+            return full[lam]
+
+        found = scan_lams(plain, grid, validate, tolerance=0.01)
+        assert choose_lam(plain, found, tolerance=0.01) == choose_lam(plain, full,
+                                                                       tolerance=0.01)
+        assert asked == sorted(found, reverse=True) and len(set(asked)) == len(asked)
+        lam, within = choose_lam(plain, full, tolerance=0.01)
+        # down to the chosen λ when one passes, the whole grid when none does
+        assert asked == ([g for g in sorted(grid, reverse=True) if g >= lam] if within
+                         else sorted(grid, reverse=True))
 
 
 @pytest.mark.parametrize("args, match", [

@@ -41,8 +41,10 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_selection_uses_validation_and_the_rule(study: Path) -> None:
     folder = study / "records" / "ItalyPowerDemand" / "gru"
     sel = {p.stem: json.loads(p.read_text()) for p in folder.glob("select-*.json")}
-    base = {"select-hessian-lam0.01-s0", "select-hessian-lam1-s0", "select-plain-s0"}
-    assert base <= set(sel) <= base | {"select-hessian-lam10-s0"}  # extend=1: one more decade
+    # the grid is tried from the top down to the first λ within the tolerance; extend=1 adds
+    # one more decade when the top passes
+    base = {"select-hessian-lam1-s0", "select-plain-s0"}
+    assert base <= set(sel) <= base | {"select-hessian-lam0.01-s0", "select-hessian-lam10-s0"}
     assert all(r["train"]["val_fraction"] == 0.25 and r["train"]["units"] == "raw"
                for r in sel.values())
     # the recorded validation accuracy is the model's accuracy on the seed-0 split
@@ -54,7 +56,10 @@ def test_selection_uses_validation_and_the_rule(study: Path) -> None:
     plain = sel["select-plain-s0"]["val_accuracy"]
     grid = {float(n.split("lam")[1].split("-")[0]): r["val_accuracy"] for n, r in sel.items()
             if "hessian" in n}
-    lam, _ = choose_lam(plain, {k: grid[k] for k in (1e-2, 1.0)}, tolerance=CFG.tolerance)
+    top_passes = choose_lam(plain, {1.0: grid[1.0]}, tolerance=CFG.tolerance)[1]
+    assert (1e-2 in grid) == (not top_passes)
+    lam, _ = choose_lam(plain, {k: grid[k] for k in (1e-2, 1.0) if k in grid},
+                        tolerance=CFG.tolerance)
     # the grid grows by a decade exactly when the rule picks its top
     assert (10.0 in grid) == (lam == 1.0)
     if lam == 1.0:

@@ -3,7 +3,7 @@ curvature explain it (issue 16)?
 
 Each (dataset, architecture) unit (:mod:`~seqrobust.studies.architectures.config`) trains its
 selection models, chooses each mode's λ on validation accuracy, then trains and measures the
-final models. Every finished model leaves a small JSON record in ``RECORDS/DATASET/ARCH/``:
+final models: in two passes, every unit's first seed, then every unit's further seeds. Every finished model leaves a small JSON record in ``RECORDS/DATASET/ARCH/``:
 ``select-*.json`` (the training config and validation accuracy) and ``*.json`` of the final
 models (their :class:`~seqrobust.studies.architectures.evaluate.ArchRow`). A model whose record
 is there is never retrained, so committing the records lets a fresh clone resume; run folders
@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from seqrobust.runs.shards import WHOLE, Shard
 from seqrobust.studies.architectures.config import ArchitecturesConfig, model_name
 from seqrobust.studies.architectures.evaluate import ArchRow, measure
 from seqrobust.studies.architectures.report import write_report
-from seqrobust.studies.architectures.select import choose_lam
+from seqrobust.studies.architectures.select import choose_lam, scan_lams
 from seqrobust.studies.frontier.config import Method
 from seqrobust.studies.pool import run_tasks
 from seqrobust.studies.records import differing, read_record, train_key, weights_hash, write_record
@@ -92,6 +93,10 @@ def selection(cfg: ArchitecturesConfig, dataset: str, arch: str, out: Path | Non
     """Train (or reuse) the unit's selection models; per mode ``(λ, val, val_plain)``
     (``out=None``: from the records alone, ``None`` if one is missing).
 
+    Each grid is tried from its largest λ down and left at the first λ within the tolerance
+    (:func:`~seqrobust.studies.architectures.select.scan_lams`): the rule takes the largest
+    such λ, so the smaller ones cannot change the choice and are not trained.
+
     With ``cfg.extend > 0``, when the rule picks the top of a mode's grid the grid grows
     upwards by factors of 10 (at most ``cfg.extend`` times) until some λ costs more than the
     tolerance.
@@ -106,7 +111,7 @@ def selection(cfg: ArchitecturesConfig, dataset: str, arch: str, out: Path | Non
         plain = val(cfg.modes[0], 0.0)
         chosen = {cfg.modes[0].name: (0.0, plain, plain)}
         for mode in cfg.modes[1:]:
-            found = {lam: val(mode, lam) for lam in mode.lams}
+            found = scan_lams(plain, mode.lams, partial(val, mode), tolerance=cfg.tolerance)
             lam, _ = choose_lam(plain, found, tolerance=cfg.tolerance)
             for _ in range(cfg.extend):
                 if lam != max(found):
@@ -143,15 +148,16 @@ def _final(cfg: ArchitecturesConfig, dataset: str, arch: str, mode: Method,
 
 
 def unit_task(cfg: ArchitecturesConfig, index: int, out: Path, records: Path, device: str,
-              progress: bool) -> list[str]:
-    """Unit ``index`` of ``cfg.units()``: selection, then the final models; its notes."""
+              seeds: tuple[int, ...], progress: bool) -> list[str]:
+    """Unit ``index`` of ``cfg.units()``: selection, then its final models of ``seeds``; the
+    notes."""
     dataset, arch = cfg.units()[index]
     out, records = out / dataset / arch, records / dataset / arch
     chosen = selection(cfg, dataset, arch, out, records, device, progress)
     assert chosen is not None  # trained when missing
     notes: set[str] = set()
-    for mode in cfg.modes:
-        for seed in cfg.plan(dataset).seeds:
+    for seed in seeds:
+        for mode in cfg.modes:
             _final(cfg, dataset, arch, mode, chosen[mode.name], seed, out, records, device,
                    progress, notes)
     return sorted(notes)
@@ -193,7 +199,9 @@ def run_architectures(
         progress: progress bars.
         records: folder of the per-model records (default ``out/records``); the committed study
             uses ``docs/results/architectures/records``.
-        workers: units run at a time (processes, ``cpu_count // workers`` threads each).
+        workers: units run at a time (processes, ``cpu_count // workers`` threads each), in
+            two passes: every unit's selection and first-seed final models, then the final
+            models of the further seeds.
         shard: this job's share of the units, every ``shard.count``-th from ``shard.index``.
         report_only: train nothing; write the (interim) report from the records found.
 
@@ -205,8 +213,15 @@ def run_architectures(
     resolve_device(device)
     units = cfg.units()
     todo = [] if report_only else [i for i in range(len(units)) if i % shard.count == shard.index]
-    results = run_tasks(unit_task, [(cfg, i, out, records, device) for i in todo],
-                        workers=workers, progress=progress, desc="architectures", unit="unit")
+    results: list[list[str]] = []
+    # every unit's first seed before any unit's further seeds, so that the whole grid is
+    # covered early; the second pass starts when the first has ended (it reuses the selection)
+    for part, desc in ((slice(0, 1), "architectures (first seed)"),
+                       (slice(1, None), "architectures (further seeds)")):
+        calls = [(cfg, i, out, records, device, seeds) for i in todo
+                 if (seeds := cfg.plan(units[i][0]).seeds[part])]
+        results += run_tasks(unit_task, calls, workers=workers, progress=progress, desc=desc,
+                             unit="unit")
     rows, pending = finished_rows(cfg, records)
     return write_report(cfg, out, rows, sorted({n for found in results for n in found}),
                         pending=pending)

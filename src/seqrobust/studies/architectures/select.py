@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 _SLACK = 1e-9
 
@@ -37,4 +37,23 @@ def choose_lam(plain: float, candidates: Mapping[float, float], *, tolerance: fl
     return min(candidates), False
 
 
-__all__ = ["choose_lam"]
+def scan_lams(plain: float, lams: Iterable[float], validate: Callable[[float], float], *,
+              tolerance: float) -> dict[float, float]:
+    """The validation accuracies :func:`choose_lam` needs, largest λ first: ``validate(λ)``
+    is called down the grid until a λ passes (``acc ≥ plain − tolerance``). The largest
+    passing λ is then the first one, so the smaller ones cannot change the choice; with no λ
+    passing, every λ is validated.
+
+    Returns:
+        ``{λ: accuracy}`` of the λ validated; ``choose_lam(plain, result)`` equals
+        ``choose_lam`` over the whole grid.
+    """
+    found: dict[float, float] = {}
+    for lam in sorted(lams, reverse=True):
+        found[lam] = validate(lam)
+        if choose_lam(plain, {lam: found[lam]}, tolerance=tolerance)[1]:
+            break
+    return found
+
+
+__all__ = ["choose_lam", "scan_lams"]
