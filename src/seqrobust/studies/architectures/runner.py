@@ -3,9 +3,10 @@ curvature explain it (issue 16)?
 
 Each (dataset, architecture) unit (:mod:`~seqrobust.studies.architectures.config`) trains its
 selection models, chooses each mode's λ on validation accuracy, then trains and measures the
-final models: in two passes, every unit's first seed, then every unit's further seeds. Every finished model leaves a small JSON record in ``RECORDS/DATASET/ARCH/``:
-``select-*.json`` (the training config and validation accuracy) and ``*.json`` of the final
-models (their :class:`~seqrobust.studies.architectures.evaluate.ArchRow`). A model whose record
+final models: in two passes, every unit's first seed, then every unit's further seeds. Every
+finished model leaves a small JSON record in ``RECORDS/DATASET/ARCH/``: ``select-*.json`` (the
+training config and validation accuracy) and ``*.json`` of the final models (their
+:class:`~seqrobust.studies.architectures.evaluate.ArchRow`). A model whose record
 is there is never retrained, so committing the records lets a fresh clone resume; run folders
 (``OUT/runs``) and evaluation caches (``OUT/evals``) make an interrupted model resume on the
 same machine.
