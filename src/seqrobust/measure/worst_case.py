@@ -2,12 +2,13 @@
 it there) and the area under a robustness curve.
 
 :func:`worst_case` runs the attacks on any classifier; :func:`worst_case_accuracy`,
-:func:`robust_mask` and :func:`survivors` combine curves already measured on the same inputs.
+:func:`robust_mask` and :func:`survivors` combine curves already measured on the same inputs;
+:func:`cascade` runs costly attacks only on the inputs still standing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -80,6 +81,37 @@ def worst_case_accuracy(
     (the mean of :func:`robust_mask`; NaN on no inputs)."""
     mask = robust_mask(curves, eps, n=n)
     return float(mask.double().mean()) if mask.numel() else float("nan")
+
+
+def cascade(run: Callable[[str, Tensor], RobustnessCurve | None], attacks: Sequence[str],
+            alive: Tensor, eps: float) -> Tensor:
+    """The worst case at ``eps`` with costly attacks run only where they can still matter.
+
+    AutoAttack's order of business: each attack in turn runs only on the inputs that every
+    attack before it failed to fool. An input counts as robust iff no attack fooled it, as in
+    :func:`worst_case_accuracy` over every attack run on every input, at the cost of the
+    inputs still standing.
+
+    Args:
+        run: ``run(attack, index)`` gives the attack's curve (with ``eps`` on it) on the inputs
+            ``index`` (``(K,)`` positions), or ``None`` to skip the attack.
+        attacks: names, in the order to run them (cheapest or strongest first).
+        alive: ``(N,)`` booleans, the inputs every earlier attack failed to fool (e.g.
+            :func:`robust_mask` of the curves already measured).
+        eps: the radius.
+
+    Returns:
+        ``(N,)`` booleans: robust against every attack (a new tensor).
+    """
+    alive = alive.clone()
+    for attack in attacks:
+        index = torch.nonzero(alive).flatten()
+        if not index.numel():
+            break
+        found = run(attack, index)
+        if found is not None:
+            alive[index] &= robust_mask([found], eps)
+    return alive
 
 
 def curve_area(curve: RobustnessCurve) -> float:
@@ -180,6 +212,7 @@ def worst_case(
 __all__ = [
     "WORST_CASE_ATTACKS",
     "WorstCase",
+    "cascade",
     "curve_area",
     "robust_mask",
     "survivors",

@@ -29,7 +29,7 @@ from seqrobust.data.registry import load_dataset
 from seqrobust.measure.analyze import analyze
 from seqrobust.measure.curvature import curvature
 from seqrobust.measure.robustness import AttackSettings, RobustnessCurve, robustness_curve
-from seqrobust.measure.worst_case import robust_mask
+from seqrobust.measure.worst_case import cascade, robust_mask
 from seqrobust.studies.architectures.config import (
     CASCADE,
     ArchitecturesConfig,
@@ -133,19 +133,19 @@ def measure(cfg: ArchitecturesConfig, plan: DataPlan, run_dir: Path, evals: Path
     bim = curve("bim", AttackSettings(attack="pgd", alpha=plan.bim_alpha, steps=plan.bim_steps,
                                       random_start=False, seed=seed), one)
     pgd = curve("pgd", AttackSettings(attack="pgd", steps=cfg.pgd_steps, seed=seed), plan.curve)
-    alive = robust_mask([fgsm, bim, pgd], plan.eps)
-    for attack in CASCADE:
-        index = torch.nonzero(alive).flatten()
-        if (attack == "apgd-dlr" and test.num_classes < 3) or not index.numel():
-            continue
+
+    def costly(attack: str, index: torch.Tensor) -> RobustnessCurve | None:
+        if attack == "apgd-dlr" and test.num_classes < 3:
+            return None
         try:
-            found = curve(attack, AttackSettings(
-                attack=attack, steps=cfg.apgd_steps, queries=cfg.square_queries, seed=seed),
-                one, index)
+            return curve(attack, AttackSettings(attack=attack, steps=cfg.apgd_steps,
+                                                queries=cfg.square_queries, seed=seed),
+                         one, index)
         except MissingDependencyError as exc:
             notes.add(f"{attack} skipped: {exc}")
-            continue
-        alive[index] &= robust_mask([found], plan.eps)
+            return None
+
+    alive = cascade(costly, CASCADE, robust_mask([fgsm, bim, pgd], plan.eps), plan.eps)
     geometry = cached(evals / "geometry.json", {
         "format": 2, "weights": weights, "n": plan.n_analyze, "seed": seed, "data": test.name,
         "lanczos_iters": cfg.lanczos_iters, "fmn_steps": cfg.fmn_steps,
