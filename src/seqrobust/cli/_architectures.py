@@ -18,14 +18,14 @@ def _load() -> tuple[Any, Any]:
 
 architectures_cmd = study_command(
     "architectures", load=_load, headline="\n## Most robust",
-    quick_help="Two small sets, three architectures, one seed (~10 CPU-minutes).",
+    quick_help="Two small sets, three architectures, one seed (~12 CPU-minutes).",
     doc="""Train every architecture × defence on MNIST rows and real series (λ chosen on a
     validation split), attack each model, set it beside the published UCR benchmark and judge
     whether curvature explains robustness.
 
     Resumes: models with a record in RECORDS are never retrained; finished trainings and
     evaluations in OUT are reused, a killed training resumes from its checkpoint. A task is
-    one (dataset, architecture) pair.
+    one (dataset, architecture) pair; every pair's first seed runs before any further seed.
     """)
 
 
