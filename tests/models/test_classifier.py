@@ -11,8 +11,9 @@ import torch
 from torch import Tensor, nn
 
 from seqrobust.geometry import dense_hessian_neg_margin, hvp_neg_margin, margins, top_curvature
-from seqrobust.models import Classifier, differentiable_forward
+from seqrobust.models import Classifier, RecurrentClassifier, differentiable_forward
 from seqrobust.models.classifier import padding_value, takes_lengths_from_signature
+from seqrobust.models.transformer import TransformerClassifier
 
 T, F, L = 6, 3, 4
 
@@ -148,3 +149,54 @@ def test_packed_gru_hessian_falls_back_to_reverse_mode() -> None:
     f = group.forward(functional=True)
     dense, _ = _dense_and_checked_hvp(f, x)
     assert torch.allclose(dense, dense.transpose(1, 2), atol=1e-10)
+
+
+class _Decoy(nn.Module):
+    """A user's module with a ``forward_fast`` that is not its function (no declared paths)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(F, L)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.lin(x).mean(1)
+
+    def forward_fast(self, x: Tensor) -> Tensor:
+        return torch.zeros(x.shape[0], L, dtype=x.dtype)
+
+
+@pytest.mark.parametrize("build", [
+    lambda: TransformerClassifier(input_size=F, num_classes=L, hidden_size=8, heads=2,
+                                  max_len=T),
+    lambda: RecurrentClassifier(input_size=F, num_classes=L, cell="lstm", hidden_size=8),
+    TransformerNet, LSTMNet, _Decoy,
+])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_first_order_path_is_the_same_function(build: Callable[[], nn.Module],
+                                               dtype: torch.dtype) -> None:
+    torch.manual_seed(0)
+    model = build().to(dtype).eval()
+    x = _x(dtype).requires_grad_(True)
+    tol = 1e-12 if dtype == torch.float64 else 2e-5
+    values, grads = [], []
+    for order in (1, 2):
+        out = differentiable_forward(model, order=order)(x)
+        (g,) = torch.autograd.grad((out * torch.arange(1, L + 1, dtype=dtype)).sum(), x)
+        values.append(out.detach())
+        grads.append(g)
+    torch.testing.assert_close(values[0], values[1], atol=tol, rtol=tol)
+    torch.testing.assert_close(grads[0], grads[1], atol=tol, rtol=tol)
+    torch.testing.assert_close(values[0], model(x).detach(), atol=tol, rtol=tol)
+
+
+def test_first_order_path_takes_the_fused_attention_kernel() -> None:
+    """At order 1 the built-in Transformer runs ``forward_fast`` (fused SDPA on CPU: no
+    forward-mode AD), at order 2 the explicit path (forward-mode AD works)."""
+    from torch.func import jvp
+
+    model = TransformerClassifier(input_size=F, num_classes=L, hidden_size=8, heads=2,
+                                  max_len=T).eval()
+    x = _x(torch.float32)
+    jvp(differentiable_forward(model, order=2), (x,), (torch.ones_like(x),))
+    with pytest.raises(NotImplementedError, match="forward AD"):
+        jvp(differentiable_forward(model, order=1), (x,), (torch.ones_like(x),))

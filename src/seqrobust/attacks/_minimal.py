@@ -42,7 +42,7 @@ def prepare(
     Raises:
         ValueError: on bad shapes, NaN inputs or inputs outside ``bounds``.
     """
-    forward = differentiable_forward(model)
+    forward = differentiable_forward(model, order=1)
     if labels is None:
         with torch.no_grad():
             labels = forward(inputs.detach()).argmax(-1)
@@ -92,7 +92,7 @@ def boundary_search(
     Returns:
         A refined :class:`MinimalNormResult`.
     """
-    forward = differentiable_forward(model)
+    forward = differentiable_forward(model, order=1)
     if labels is None:
         labels = forward(inputs).argmax(-1)
     direction = result.adversarials - inputs

@@ -192,7 +192,7 @@ class FixedEpsilonAttack(ABC):
         """
         eps_list = check_epsilons(epsilons)
         check_batch(inputs, labels, bounds)
-        forward = differentiable_forward(model)
+        forward = differentiable_forward(model, order=1)
         wrong = misclassified(forward, inputs, labels)
         rows = torch.nonzero(~wrong).squeeze(1)
         advs, success = [], []

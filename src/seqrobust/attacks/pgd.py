@@ -175,8 +175,9 @@ def pgd_linf(
     check_sequences(x, name="x")
     radius = torch.full((x.shape[0],), float(eps), dtype=x.dtype, device=x.device)
     adv = projected_gradient(
-        differentiable_forward(forward), x, y, eps=radius, alpha=alpha, steps=steps, norm="linf",
-        random_init=random_start, bounds=bounds, generator=generator, stop_when_fooled=False,
+        differentiable_forward(forward, order=1), x, y, eps=radius, alpha=alpha, steps=steps,
+        norm="linf", random_init=random_start, bounds=bounds, generator=generator,
+        stop_when_fooled=False,
     )
     return adv.detach()
 

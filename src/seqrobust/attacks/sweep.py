@@ -112,7 +112,7 @@ def sweep(
         raise ValueError("sweep needs at least one input")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    forward = differentiable_forward(model)
+    forward = differentiable_forward(model, order=1)
     n, count = inputs.shape[0], len(eps_sorted)
     if seeds is not None and (seeds.shape != (n,) or seeds.dtype != torch.long):
         raise ValueError(f"seeds must be an int64 tensor of shape ({n},), got "

@@ -224,7 +224,7 @@ def robustness_curve(
     started = time.perf_counter()
     first = map_groups(  # one sweep per group of equal length (see above)
         lambda xg, rows, group: {"first": sweep(
-            attacker, group.forward(), xg, y[rows], epsilons=scaled, bounds=bounds,
+            attacker, group.forward(order=1), xg, y[rows], epsilons=scaled, bounds=bounds,
             batch_size=batch_size, seeds=seeds[rows.cpu()],
             progress=progress and subset.lengths is None,
         ).first_fooled},

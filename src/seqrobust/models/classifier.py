@@ -14,6 +14,12 @@ derivatives of any order must pass through it:
   ``nn.MultiheadAttention`` and ``nn.TransformerEncoder``;
 - a plain callable is used unchanged.
 
+Attacks need first derivatives only (``order=1``): a module then runs with cuDNN off (whose
+RNNs cannot backward in eval mode) through its ``forward_fast`` where it declares both paths
+(the built-in Transformer's fused attention, :class:`RecurrentClassifier`'s ``nn.RNN``
+kernels), else through its own ``forward`` with the fused attention kernels allowed (about six
+times faster than the math kernel per attention layer at 427 steps).
+
 :class:`Classifier` adds what a bare module does not say: whether ``forward`` takes
 ``(x, lengths)`` and what padding means to it. :meth:`Classifier.bind` turns it into an x-only
 function for a batch of lengths, at any batch size; :meth:`Classifier.groups` splits data into
@@ -38,6 +44,8 @@ from seqrobust.models.lengths import (
 from seqrobust.types import ForwardFn
 
 PaddingMode = Literal["auto", "trim", "fed"]
+Order = Literal[1, 2]
+"""The highest order of input derivatives a forward function must allow."""
 
 
 @contextlib.contextmanager
@@ -49,12 +57,18 @@ def second_order_context() -> Iterator[None]:
         yield
 
 
-def _run(model: nn.Module | Callable[..., Tensor], *args: Tensor, functional: bool = False
-         ) -> Tensor:
-    """``model(*args)`` on a path that input derivatives of any order can go through."""
+def _run(model: nn.Module | Callable[..., Tensor], *args: Tensor, functional: bool = False,
+         order: Order = 2) -> Tensor:
+    """``model(*args)`` on a path that input derivatives up to ``order`` can go through."""
     if not isinstance(model, nn.Module):
         return model(*args)
     own = getattr(model, "forward_twice_differentiable", None)
+    if order == 1 and not functional:
+        # a module declaring both paths (the built-ins) offers its fast one for first order
+        fast = getattr(model, "forward_fast", None) if callable(own) else None
+        with torch.backends.cudnn.flags(enabled=False):
+            first: Tensor = fast(*args) if callable(fast) else model(*args)
+        return first
     # a module choosing its own path keeps its choice for plain autograd on full-length inputs;
     # torch.func transforms and padded batches (packed sequences have no forward-mode AD) take
     # its twice-differentiable path
@@ -71,9 +85,10 @@ def _run(model: nn.Module | Callable[..., Tensor], *args: Tensor, functional: bo
 
 
 def differentiable_forward(
-    model: nn.Module | Callable[[Tensor], Tensor], *, functional: bool = False
+    model: nn.Module | Callable[[Tensor], Tensor], *, functional: bool = False,
+    order: Order = 2,
 ) -> ForwardFn:
-    """A forward function of ``model`` (x only) that input derivatives of any order and
+    """A forward function of ``model`` (x only) that input derivatives up to ``order`` and
     eval-mode input gradients can go through, on every device (rules in the module docstring).
     The module's train/eval mode is never changed.
 
@@ -84,18 +99,20 @@ def differentiable_forward(
             backward passes (``is_grads_batched``), as in the geometry layer: a module with
             ``forward_twice_differentiable`` then always uses it, even where it would choose
             its fast kernels for plain autograd (attacks, training penalties).
+        order: ``1`` when only first derivatives are taken (attacks): the module's
+            ``forward_fast`` or ``forward``, cuDNN off; ``2`` (default): any order.
 
     Returns:
         A callable with the same inputs and outputs.
     """
     if isinstance(model, Classifier):
-        return model.bind(None, functional=functional)
+        return model.bind(None, functional=functional, order=order)
     if not isinstance(model, nn.Module):
         if not callable(model):
             raise ValueError(
                 f"model must be an nn.Module or a callable, got {type(model).__name__}")
         return model
-    return lambda x: _run(model, x, functional=functional)
+    return lambda x: _run(model, x, functional=functional, order=order)
 
 
 class Classifier(nn.Module):
@@ -137,7 +154,7 @@ class Classifier(nn.Module):
                 setattr(self, name, getattr(model, name))
 
     def _call(self, x: Tensor, lengths: Tensor | None, *, second_order: bool,
-              functional: bool = False) -> Tensor:
+              functional: bool = False, order: Order = 2) -> Tensor:
         args: tuple[Tensor, ...] = (x,)
         if self.takes_lengths:
             if lengths is not None:
@@ -147,7 +164,7 @@ class Classifier(nn.Module):
                                       device=x.device))
         try:
             if second_order:
-                return _run(self.model, *args, functional=functional)
+                return _run(self.model, *args, functional=functional, order=order)
             out: Tensor = self.model(*args)
             return out
         except TypeError as exc:
@@ -163,8 +180,9 @@ class Classifier(nn.Module):
         return self._call(x, lengths, second_order=False)
 
     def bind(self, lengths: Tensor | None, *, steps: int | None = None,
-             pad_value: float = 0.0, functional: bool = False) -> ForwardFn:
-        """An x-only, twice-differentiable function of the real steps.
+             pad_value: float = 0.0, functional: bool = False, order: Order = 2
+             ) -> ForwardFn:
+        """An x-only function of the real steps, differentiable up to ``order``.
 
         Args:
             lengths: ``(n,)`` lengths of the batch it is used on, or ``None`` (full length).
@@ -172,7 +190,7 @@ class Classifier(nn.Module):
             steps: pad inputs with ``pad_value`` up to this many steps before the call
                 (``"fed"`` semantics); ``None``: call on the inputs as given.
             pad_value: the constant of the padded steps.
-            functional: as in :func:`differentiable_forward`.
+            functional, order: as in :func:`differentiable_forward`.
 
         Returns:
             ``(B, T', F) -> (B, L)``.
@@ -190,7 +208,8 @@ class Classifier(nn.Module):
             if steps is not None and z.shape[1] < steps:
                 tail = z.new_full((z.shape[0], steps - z.shape[1], z.shape[2]), pad_value)
                 x = torch.cat([z, tail], dim=1)
-            return self._call(x, lens, second_order=True, functional=functional)
+            return self._call(x, lens, second_order=True, functional=functional,
+                              order=order)
 
         return forward
 
@@ -265,6 +284,7 @@ def as_classifier(model: nn.Module | Classifier, **options: Any) -> Classifier:
 __all__ = [
     "Classifier",
     "Group",
+    "Order",
     "PaddingMode",
     "as_classifier",
     "differentiable_forward",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import torch
 from torch import Tensor, nn
@@ -54,15 +54,15 @@ class Group:
     steps: int | None = None
     pad_value: float = 0.0
 
-    def forward(self, *, functional: bool = False) -> ForwardFn:
+    def forward(self, *, functional: bool = False, order: Literal[1, 2] = 2) -> ForwardFn:
         """``(B, L, F) -> (B, classes)`` for any ``B``: the user's model on inputs of this
-        group with only their real steps as variables (``functional``: as in
+        group with only their real steps as variables (``functional``, ``order``: as in
         :func:`differentiable_forward`)."""
         if self.steps is None:  # trimmed: every step of the inputs is real
-            return self.classifier.bind(None, functional=functional)
+            return self.classifier.bind(None, functional=functional, order=order)
         lengths = torch.tensor([self.length], dtype=torch.long)
         return self.classifier.bind(lengths, steps=self.steps, pad_value=self.pad_value,
-                                    functional=functional)
+                                    functional=functional, order=order)
 
 
 def padding_value(x: Tensor, lengths: Tensor | None) -> float:
