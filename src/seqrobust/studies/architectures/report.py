@@ -140,7 +140,9 @@ def write_report(cfg: ArchitecturesConfig, out: Path, rows: Sequence[ArchRow],
     expected = sum(len(cfg.archs) * len(cfg.modes) * len(p.seeds) for p in cfg.datasets)
     lines = [
         "# Which sequence architecture is most robust, and does curvature explain it?", "",
-        f"{len(rows)} of {expected} final models recorded"
+        f"{len(rows)} of {expected} final models recorded ("
+        f"{sum(r.train_seconds + r.eval_seconds for r in rows) / 3600:.1f} h of training and "
+        "measurement, one thread each, selection models not counted)"
         + (f"; {len(pending)} unit(s) not finished: "
            f"{', '.join(md_escape(p) for p in pending[:6])}"
            f"{f' and {len(pending) - 6} more' if len(pending) > 6 else ''}." if pending
@@ -153,8 +155,9 @@ def write_report(cfg: ArchitecturesConfig, out: Path, rows: Sequence[ArchRow],
         + (f" (a grid grows upwards by up to {cfg.extend} decades while its top is chosen)"
            if cfg.extend else "") + "; final models retrained on the whole "
         "training split. Attacks on the first test inputs (see each table): FGSM and BIM "
-        "(the published protocol), PGD-30, APGD-CE, APGD-DLR (≥ 3 classes), Square; *worst* is "
-        "the worst case over all of them per input. Curvature on the first inputs: λ_max of "
+        "(the published protocol), PGD-30, then APGD-CE, APGD-DLR (≥ 3 classes) and Square, "
+        "each on the inputs every attack before it failed to fool; *worst*: robust only if "
+        "none of them fooled the input. Curvature on the first inputs: λ_max of "
         "the margin Hessian, R = Σ_k ‖∇²f_k‖_F², |J|; *bracketed*: Theorem-1 "
         "lower ≤ measured ≤ upper. Mean ± s.e. over seeds.", "",
         "## Verdict", "",
