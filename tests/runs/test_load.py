@@ -4,6 +4,7 @@ provenance record whose hashes are the files' SHA-256."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +56,25 @@ def test_a_foreign_model_records_its_provenance(foreign_files: Files) -> None:
         "weights_sha256": _sha(foreign_files.packed_weights), "takes_lengths": True,
         "dataset": "data.npz", "split": None, "data": str(foreign_files.data),
         "data_sha256": _sha(foreign_files.data), "n": 5,
-        "data_tensors_sha256": data_hash(loaded.data)}
+        "data_tensors_sha256": data_hash(loaded.data), "padding": "trim"}
+
+
+def test_provenance_says_how_padded_inputs_are_evaluated(
+    foreign_files: Files, tiny_run: Path, vowels_run: Path
+) -> None:
+    assert load_source(ModelSource(run=tiny_run), limit=5).provenance["padding"] is None
+    # the built-in RNN on padded series: cut to their real steps (its logits do not change)
+    vowels = load_source(ModelSource(run=vowels_run))
+    assert vowels.data.lengths is not None and vowels.provenance["padding"] == "trim"
+    # an x-only LSTM reads its padding: fed as it gets it
+    lstm = load_source(ModelSource(model=f"{foreign_files.model}:make_lstm",
+                                   data=foreign_files.data))
+    assert lstm.provenance["padding"] == "fed"
+    assert lstm.model.resolved_padding(lstm.data.inputs, lstm.data.lengths) == "fed"
+    # a subset without padded inputs has none to evaluate
+    full = int(torch.nonzero(lstm.data.lengths == lstm.data.seq_len)[0])
+    one = replace(lstm, data=lstm.data.subset(torch.tensor([full])))
+    assert one.take(1).provenance["padding"] is None
 
 
 def test_data_take_the_model_dtype_and_its_number_of_classes(

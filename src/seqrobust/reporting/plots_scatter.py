@@ -36,9 +36,13 @@ def plot_scatter(panels: Sequence[ScatterPanel], path: Path, *, xlabel: str, yla
     """Write the panels to ``path`` (PNG)."""
     cols = max(1, min(columns, len(panels)))
     rows = max(1, math.ceil(len(panels) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
     colours = sorted({c for p in panels for c in p.colour})
     shapes = sorted({s for p in panels for s in p.shape})
+    entries = len(colours) + len(shapes)
+    ncol = max(1, min(entries, 3 * cols + 1))  # about 1 inch per legend entry
+    legend_rows = math.ceil(entries / ncol)
+    height = 3.6 * rows + 0.25 * legend_rows
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, height), squeeze=False)
     cmap = plt.get_cmap("tab10")
     for ax, panel in zip(axes.flat, panels, strict=False):
         for c in colours:
@@ -61,9 +65,8 @@ def plot_scatter(panels: Sequence[ScatterPanel], path: Path, *, xlabel: str, yla
                for i, c in enumerate(colours)]
     handles += [plt.Line2D([], [], color="grey", marker=MARKERS[i % len(MARKERS)], ls="",
                            label=s) for i, s in enumerate(shapes)]
-    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
-               frameon=False)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, (0.1 + 0.25 * legend_rows) / height, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
 

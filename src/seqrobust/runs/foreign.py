@@ -31,8 +31,10 @@ DATA_KEYS = ("x", "y", "lengths")
 _MODULE_NAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 
-def sha256_file(path: str | Path) -> str:
-    """The SHA-256 of a file's bytes, as 64 hex digits."""
+def sha256_file(path: str | Path | None) -> str | None:
+    """The SHA-256 of a file's bytes, as 64 hex digits (``None`` for no path or no file)."""
+    if path is None or not Path(path).is_file():
+        return None
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

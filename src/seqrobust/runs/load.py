@@ -23,7 +23,7 @@ from seqrobust.data.dataset import SequenceData
 from seqrobust.data.registry import load_dataset
 from seqrobust.models.classifier import as_classifier
 from seqrobust.runs import foreign
-from seqrobust.runs.outputs import data_hash
+from seqrobust.runs.outputs import data_hash, padding_mode
 from seqrobust.training.config import TrainConfig
 
 
@@ -161,7 +161,7 @@ class Loaded:
             :class:`~seqrobust.models.Classifier` around a foreign one).
         data: the data to evaluate it on (inputs in the model's dtype).
         provenance: JSON-ready: run or model spec, factory kwargs, weights file, data name or
-            file (each file's SHA-256), ``n`` and the data's SHA-256 as loaded (``data_hash``).
+            file (each file's SHA-256), ``n``, the data's SHA-256 as loaded and ``padding``.
         plain: whether a seqrobust run was trained without regulariser (``None``: foreign).
         config: the run's training config (``None`` for a foreign model).
         source: what was loaded.
@@ -182,8 +182,9 @@ class Loaded:
     def take(self, n: int) -> Loaded:
         """The first ``n`` inputs only, the provenance updated (``n`` and the data hash)."""
         data = self.data.take(n)
-        provenance = {**self.provenance, "n": len(data), "data_tensors_sha256": data_hash(data)}
-        return replace(self, data=data, provenance=provenance)
+        return replace(self, data=data, provenance={
+            **self.provenance, "n": len(data), "data_tensors_sha256": data_hash(data),
+            "padding": padding_mode(self.model, data)})
 
 
 def require_inputs(data: SequenceData, n: int, *, flag: str = "--n") -> None:
@@ -192,9 +193,6 @@ def require_inputs(data: SequenceData, n: int, *, flag: str = "--n") -> None:
         raise ValueError(f"{flag} {n} but {data.name} has {len(data)} inputs; use {flag} "
                          f"{len(data)} or less")
 
-
-def _hash(path: Path | None) -> str | None:
-    return foreign.sha256_file(path) if path is not None and path.is_file() else None
 
 def load_source(
     source: ModelSource, *, split: str = "test", limit: int | None = None,
@@ -228,7 +226,7 @@ def load_source(
         weights = source.run / "model.safetensors"
         provenance: dict[str, Any] = {
             "run": str(source.run), "weights": str(weights) if weights.is_file() else None,
-            "weights_sha256": _hash(weights)}
+            "weights_sha256": foreign.sha256_file(weights)}
     else:
         model = foreign.load_foreign_model(
             str(source.model), weights=source.weights, kwargs=source.kwargs,
@@ -236,7 +234,7 @@ def load_source(
         provenance = {
             "model": source.model, "model_kwargs": dict(source.kwargs),
             "weights": None if source.weights is None else str(source.weights),
-            "weights_sha256": _hash(source.weights),
+            "weights_sha256": foreign.sha256_file(source.weights),
             "takes_lengths": getattr(model, "takes_lengths", None)}
     if source.data is not None:
         data = foreign.load_npz_data(source.data, bounds=source.bounds, unit=source.unit,
@@ -254,8 +252,9 @@ def load_source(
         check_compatible(model, data, run=source.run)
     provenance.update(dataset=data.name, split=None if source.data else split,
                       data=None if source.data is None else str(source.data),
-                      data_sha256=_hash(source.data), n=len(data),
-                      data_tensors_sha256=data_hash(data))
+                      data_sha256=foreign.sha256_file(source.data), n=len(data),
+                      data_tensors_sha256=data_hash(data),
+                      padding=padding_mode(model, data))
     plain = None if cfg is None else cfg.reg == "none"
     return Loaded(model, data, provenance, plain, cfg, source)
 

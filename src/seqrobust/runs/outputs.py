@@ -23,8 +23,11 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from seqrobust._safeio import append_text, inside, write_bytes_atomic, write_text_atomic
+from seqrobust.models.classifier import as_classifier
 
 if TYPE_CHECKING:
+    from torch import nn
+
     from seqrobust.data.dataset import SequenceData
 
 
@@ -119,6 +122,17 @@ def data_hash(data: SequenceData) -> str:
         digest.update(f"{name}:{t.dtype}:{tuple(t.shape)};".encode())
         digest.update(t.view(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
     return digest.hexdigest()
+
+
+def padding_mode(model: nn.Module, data: SequenceData) -> str | None:
+    """How the measurements evaluate ``data``'s padded inputs: ``"trim"`` (cut to their real
+    steps: the model's logits do not change), ``"fed"`` (padded as the model gets them) or
+    ``None`` (no input is padded); :meth:`~seqrobust.models.Classifier.resolved_padding`."""
+    if data.lengths is None or bool((data.lengths == data.seq_len).all()):
+        return None
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    return as_classifier(model).resolved_padding(data.inputs.to(device),
+                                                 data.lengths.to(device))
 
 
 def _short(value: Any) -> str:
