@@ -72,10 +72,11 @@ def verdict_lines(
                 f"Against {point_label(c.other)} ({pct(getattr(c.other, metric))} %): "
                 f"{_points_text(c.diff, c.se)} points{limit}, {_outcome(c, ref)}."
             )
-    seeds = min((p.seeds for p in points), default=0)
+    low, high = (f((p.seeds for p in points), default=0) for f in (min, max))
+    seeds = f"{low}" if low == high else f"{low}-{high}"
     parts.append(f"Decided by a two-sided Welch t-test at {100 * cfg.confidence:g} % over "
-                 f"{seeds} seed(s) per point; the claim needs the reference to beat every "
-                 "baseline.")
+                 f"{seeds} seed(s) per point (no test with one); the claim needs the "
+                 "reference to beat every baseline.")
     lines = [" ".join(parts), "",
              f"| method | best matched point | clean % | {name} % | {md_escape(ref)} − method "
              "(points) "
