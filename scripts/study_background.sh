@@ -23,4 +23,5 @@ mkdir -p runs
 OMP_NUM_THREADS=1 PYTHONPATH="$CODE/src" nohup .venv/bin/python -m seqrobust reproduce "$STUDY" \
   --out "runs/$STUDY" --records "docs/results/$STUDY/records" --workers "$WORKERS" --device cpu \
   "$@" >> "runs/$STUDY.log" 2>&1 &
-echo "$STUDY study started (pid $!) from the code in $CODE; log: runs/$STUDY.log"
+echo "$STUDY study started (pid $!) from the code in $CODE" \
+  "(commit $(git -C "$CODE" rev-parse --short HEAD)); log: runs/$STUDY.log"
