@@ -172,7 +172,7 @@ def write_report(
              f"{100 * cfg.match_tol:g} point")
     save_figure(out, "frontier.png", lambda path: plot_frontier(
         series, path, ylabels=[f"{robust_name} (%)", "PGD curve area (%)"],
-        match_at=plain.clean.mean - cfg.match_tol, title=title))
+        match_at=plain.clean.mean - cfg.match_tol, zoom=2 * cfg.match_tol, title=title))
     total_train = sum(r.train_seconds for r in rows)
     total_attack = sum(r.attack_seconds for r in rows)
     lines = [
