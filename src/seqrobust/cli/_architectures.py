@@ -18,7 +18,7 @@ def _load() -> tuple[Any, Any]:
 
 architectures_cmd = study_command(
     "architectures", load=_load, headline="\n## Most robust",
-    quick_help="Two small sets, three architectures, one seed (~12 CPU-minutes).",
+    quick_help="Two small sets, three architectures, one seed (~14 CPU-minutes).",
     doc="""Train every architecture × defence on MNIST rows and real series (λ chosen on a
     validation split), attack each model, set it beside the published UCR benchmark and judge
     whether curvature explains robustness.
