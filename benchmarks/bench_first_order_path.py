@@ -6,7 +6,9 @@ An attack needs input gradients only, so :func:`seqrobust.models.differentiable_
 where second-order code must use explicit attention or the math kernel. One run times, in
 interleaved rounds, one forward and backward of a batch of 32 random sequences (1 feature,
 width 64, 2 blocks, 4 heads) through both paths, at 100, 251 and 427 steps (GunPoint-,
-ArrowHead- and OSULeaf-like), and prints medians and their ratio.
+ArrowHead- and OSULeaf-like), and prints medians and their ratio. The third row is a plain
+training step of the built-in Transformer (cross-entropy, backward to the parameters, Adam):
+the training loop's ``Classifier.forward_fast`` against the model's own explicit ``forward``.
 
 Prints a table and, with ``--out``, writes JSON (default
 ``benchmarks/results/first_order_path-cpu.json``).
@@ -25,9 +27,10 @@ import time
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from seqrobust.models import differentiable_forward
+from seqrobust.models import Classifier, differentiable_forward
 from seqrobust.models.transformer import TransformerClassifier
 
 DEFAULT_OUT = Path(__file__).parent / "results" / "first_order_path-cpu.json"
@@ -58,6 +61,18 @@ def _seconds(model: nn.Module, x: torch.Tensor, order: int) -> float:
     return time.perf_counter() - start
 
 
+def _train_seconds(model: nn.Module, x: torch.Tensor, order: int) -> float:
+    clf = Classifier(model)
+    forward = clf.forward_fast if order == 1 else clf.forward
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+    y = torch.arange(x.shape[0]) % 2
+    start = time.perf_counter()
+    opt.zero_grad(set_to_none=True)
+    F.cross_entropy(forward(x), y).backward()
+    opt.step()
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -70,18 +85,21 @@ def main() -> None:
         x = torch.randn(BATCH, steps, 1)
         models = {"TransformerClassifier": TransformerClassifier(
             input_size=1, num_classes=2, hidden_size=WIDTH, heads=4, max_len=steps).eval(),
-            "nn.TransformerEncoder": _UserEncoder().eval()}
+            "nn.TransformerEncoder": _UserEncoder().eval(),
+            "TransformerClassifier (training step)": TransformerClassifier(
+                input_size=1, num_classes=2, hidden_size=WIDTH, heads=4, max_len=steps).train()}
         for name, model in models.items():
+            timer = _train_seconds if model.training else _seconds
             times: dict[int, list[float]] = {1: [], 2: []}
-            _seconds(model, x, 1), _seconds(model, x, 2)  # warm-up
+            timer(model, x, 1), timer(model, x, 2)  # warm-up
             for _ in range(args.rounds):
                 for order in (1, 2):
-                    times[order].append(_seconds(model, x, order))
+                    times[order].append(timer(model, x, order))
             first, second = (statistics.median(times[o]) for o in (1, 2))
             results.append({"model": name, "steps": steps, "batch": BATCH,
                             "first_order_s": first, "second_order_s": second,
                             "ratio": second / first})
-            print(f"{name:22s} T={steps:3d}: order 1 {first * 1e3:7.1f} ms, order 2 "
+            print(f"{name:37s} T={steps:3d}: order 1 {first * 1e3:7.1f} ms, order 2 "
                   f"{second * 1e3:7.1f} ms per forward+backward of {BATCH}: "
                   f"{second / first:.2f}x", flush=True)
     if args.out:

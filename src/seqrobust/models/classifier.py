@@ -14,8 +14,9 @@ derivatives of any order must pass through it:
   ``nn.MultiheadAttention`` and ``nn.TransformerEncoder``;
 - a plain callable is used unchanged.
 
-Attacks need first derivatives only (``order=1``): a module then runs with cuDNN off (whose
-RNNs cannot backward in eval mode) through its ``forward_fast`` where it declares both paths
+Attacks and the training loss need first derivatives only (``order=1``): a module then runs
+(with cuDNN off in eval mode, whose RNNs cannot backward there) through its ``forward_fast``
+where it declares both paths
 (the built-in Transformer's fused attention, :class:`RecurrentClassifier`'s ``nn.RNN``
 kernels), else through its own ``forward`` with the fused attention kernels allowed (about six
 times faster than the math kernel per attention layer at 427 steps).
@@ -66,7 +67,9 @@ def _run(model: nn.Module | Callable[..., Tensor], *args: Tensor, functional: bo
     if order == 1 and not functional:
         # a module declaring both paths (the built-ins) offers its fast one for first order
         fast = getattr(model, "forward_fast", None) if callable(own) else None
-        with torch.backends.cudnn.flags(enabled=False):
+        # cuDNN RNNs backward in train mode only
+        with (contextlib.nullcontext() if model.training
+              else torch.backends.cudnn.flags(enabled=False)):
             first: Tensor = fast(*args) if callable(fast) else model(*args)
         return first
     # a module choosing its own path keeps its choice for plain autograd on full-length inputs;
@@ -179,6 +182,13 @@ class Classifier(nn.Module):
         (``lengths`` ``(B,)`` passed on when it takes them; ``None``: all ``T`` steps)."""
         return self._call(x, lengths, second_order=False)
 
+    def forward_fast(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
+        """The same logits as :meth:`forward` on the fastest path that first derivatives go
+        through (``differentiable_forward(..., order=1)``): the built-in Transformer's fused
+        attention, :class:`RecurrentClassifier`'s ``nn.RNN`` kernels; any other module as it
+        is called (cuDNN off in eval mode). The training loop's cross-entropy takes it."""
+        return self._call(x, lengths, second_order=True, order=1)
+
     def bind(self, lengths: Tensor | None, *, steps: int | None = None,
              pad_value: float = 0.0, functional: bool = False, order: Order = 2
              ) -> ForwardFn:
@@ -208,8 +218,7 @@ class Classifier(nn.Module):
             if steps is not None and z.shape[1] < steps:
                 tail = z.new_full((z.shape[0], steps - z.shape[1], z.shape[2]), pad_value)
                 x = torch.cat([z, tail], dim=1)
-            return self._call(x, lens, second_order=True, functional=functional,
-                              order=order)
+            return self._call(x, lens, second_order=True, functional=functional, order=order)
 
         return forward
 
@@ -282,13 +291,6 @@ def as_classifier(model: nn.Module | Classifier, **options: Any) -> Classifier:
 
 
 __all__ = [
-    "Classifier",
-    "Group",
-    "Order",
-    "PaddingMode",
-    "as_classifier",
-    "differentiable_forward",
-    "padding_value",
-    "second_order_context",
-    "takes_lengths_from_signature",
+    "Classifier", "Group", "Order", "PaddingMode", "as_classifier", "differentiable_forward",
+    "padding_value", "second_order_context", "takes_lengths_from_signature",
 ]

@@ -8,8 +8,8 @@ v`` with a key padding mask) instead of through ``nn.MultiheadAttention`` or
 forward-mode derivatives on CPU and CUDA, so the input Hessian is defined everywhere and
 ``torch.func`` transforms work. :meth:`TransformerClassifier.forward_fast` is the same function
 through ``F.scaled_dot_product_attention`` (fused kernels: about six times faster per attention
-layer at 427 steps on one CPU thread, first derivatives only); attacks take it
-(:func:`~seqrobust.models.differentiable_forward` with ``order=1``).
+layer at 427 steps on one CPU thread, first derivatives only); attacks and the training loss
+take it (:func:`~seqrobust.models.differentiable_forward` with ``order=1``).
 """
 
 from __future__ import annotations

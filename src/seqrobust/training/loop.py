@@ -85,7 +85,7 @@ class StepLoss(nn.Module):
     ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """Returns ``(total, cross_entropy, penalty value, logits)`` for inputs ``x``
         ``(B, T, F)``, labels ``y`` ``(B,)`` and optional ``lengths`` ``(B,)``."""
-        logits = self.classifier(x, lengths)
+        logits = self.classifier.forward_fast(x, lengths)
         loss = F.cross_entropy(logits, y)
         if self.penalty is None or self.lam <= 0:
             return loss, loss, torch.zeros((), device=x.device), logits
