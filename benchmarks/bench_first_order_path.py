@@ -11,9 +11,9 @@ training step of the built-in Transformer (cross-entropy, backward to the parame
 the training loop's ``Classifier.forward_fast`` against the model's own explicit ``forward``.
 
 Prints a table and, with ``--out``, writes JSON (default
-``benchmarks/results/first_order_path-cpu.json``).
+``benchmarks/results/first_order_path-<device>.json``).
 
-Usage: python benchmarks/bench_first_order_path.py [--rounds 3] [--out [PATH]]
+Usage: python benchmarks/bench_first_order_path.py [--rounds 3] [--device cuda] [--out [PATH]]
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from torch import nn
 from seqrobust.models import Classifier, differentiable_forward
 from seqrobust.models.transformer import TransformerClassifier
 
-DEFAULT_OUT = Path(__file__).parent / "results" / "first_order_path-cpu.json"
+RESULTS = Path(__file__).parent / "results"
 BATCH, WIDTH = 32, 64
 
 
@@ -53,11 +53,18 @@ class _UserEncoder(nn.Module):
         return self.head(self.enc(self.proj(x)).mean(1))
 
 
+def _sync(x: torch.Tensor) -> None:
+    if x.is_cuda:
+        torch.cuda.synchronize(x.device)
+
+
 def _seconds(model: nn.Module, x: torch.Tensor, order: int) -> float:
     forward = differentiable_forward(model, order=order)  # type: ignore[arg-type]
     z = x.clone().requires_grad_(True)
+    _sync(x)
     start = time.perf_counter()
     forward(z).logsumexp(1).sum().backward()
+    _sync(x)
     return time.perf_counter() - start
 
 
@@ -65,30 +72,36 @@ def _train_seconds(model: nn.Module, x: torch.Tensor, order: int) -> float:
     clf = Classifier(model)
     forward = clf.forward_fast if order == 1 else clf.forward
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
-    y = torch.arange(x.shape[0]) % 2
+    y = torch.arange(x.shape[0], device=x.device) % 2
+    _sync(x)
     start = time.perf_counter()
     opt.zero_grad(set_to_none=True)
     F.cross_entropy(forward(x), y).backward()
     opt.step()
+    _sync(x)
     return time.perf_counter() - start
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--out", nargs="?", const=DEFAULT_OUT, type=Path, default=None)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--out", nargs="?", const=True, default=None,
+                        help="write JSON (no value: results/first_order_path-<device>.json)")
     args = parser.parse_args()
+    device = torch.device(args.device)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     torch.manual_seed(0)
     results = []
     for steps in (100, 251, 427):
-        x = torch.randn(BATCH, steps, 1)
+        x = torch.randn(BATCH, steps, 1, device=device)
         models = {"TransformerClassifier": TransformerClassifier(
             input_size=1, num_classes=2, hidden_size=WIDTH, heads=4, max_len=steps).eval(),
             "nn.TransformerEncoder": _UserEncoder().eval(),
             "TransformerClassifier (training step)": TransformerClassifier(
                 input_size=1, num_classes=2, hidden_size=WIDTH, heads=4, max_len=steps).train()}
         for name, model in models.items():
+            model.to(device)
             timer = _train_seconds if model.training else _seconds
             times: dict[int, list[float]] = {1: [], 2: []}
             timer(model, x, 1), timer(model, x, 2)  # warm-up
@@ -103,12 +116,15 @@ def main() -> None:
                   f"{second * 1e3:7.1f} ms per forward+backward of {BATCH}: "
                   f"{second / first:.2f}x", flush=True)
     if args.out:
-        args.out.write_text(json.dumps({
+        out = RESULTS / f"first_order_path-{device.type}.json" if args.out is True else Path(
+            args.out)
+        out.write_text(json.dumps({
             "benchmark": "first_order_path", "rounds": args.rounds, "results": results,
             "torch": torch.__version__, "threads": torch.get_num_threads(),
-            "machine": platform.machine(), "note": "medians, interleaved, on a shared CPU",
+            "device": torch.cuda.get_device_name(device) if device.type == "cuda"
+            else platform.machine(), "note": "medians, interleaved",
         }, indent=2) + "\n")
-        print(f"wrote {args.out}")
+        print(f"wrote {out}")
 
 
 if __name__ == "__main__":

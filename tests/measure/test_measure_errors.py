@@ -80,6 +80,8 @@ CASES = [
      "must be a seqrobust.SequenceData"),
     ("lengths not declared", lambda: NeedsLengths(), _data, "declare Classifier(model, "
      "takes_lengths=True)"),
+    ("dtypes differ", lambda: Linear().double(), _data, "the inputs are float32 but the "
+     "model's parameters float64; convert one (model.to(torch.float32)"),
 ]
 
 

@@ -75,6 +75,12 @@ def prepare(model: nn.Module | Classifier, data: SequenceData) -> Classifier:
     if len(data) == 0:
         raise ValueError(f"{data.name}: no inputs to measure")
     clf = as_classifier(model)
+    floats = {p.dtype for p in clf.parameters() if p.is_floating_point()}
+    if floats and data.inputs.dtype not in floats:
+        names = "/".join(sorted(str(d).removeprefix("torch.") for d in floats))
+        raise ValueError(f"{data.name}: the inputs are {str(data.inputs.dtype)[6:]} but the "
+                         f"model's parameters {names}; convert one (model.to(torch."
+                         f"{str(data.inputs.dtype)[6:]}) or the arrays given to from_arrays)")
     device = next((p.device for p in clf.parameters()), None)
     x = data.inputs if device is None else data.inputs.to(device)
     check_model(clf, x[:2], None if data.lengths is None else data.lengths[:2],
