@@ -1,6 +1,7 @@
 """Every measurement refuses what it cannot measure with one line naming the fix: a model with
 the wrong output shape, a non-differentiable one, NaN logits, inputs of the wrong rank or
-feature count, labels outside the classes, a ``(x, lengths)`` model called without lengths."""
+feature count, labels outside the classes, a ``(x, lengths)`` model called without lengths,
+inputs of another dtype than a model that does not convert them."""
 
 from __future__ import annotations
 
@@ -45,6 +46,23 @@ class NeedsLengths(Linear):
         return self.lin(x.flatten(1))
 
 
+class GRUNet(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.gru = nn.GRU(F, 4, batch_first=True)
+        self.head = nn.Linear(4, L)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.gru(x)[0][:, -1])
+
+
+class Casts(Linear):
+    """Works on inputs of any float dtype: it casts them to its own."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.lin(x.flatten(1).to(self.lin.weight.dtype))
+
+
 def _data(**overrides: Any) -> sr.SequenceData:
     gen = torch.Generator().manual_seed(0)
     values: dict[str, Any] = {"x": torch.randn(6, T, F, generator=gen),
@@ -80,8 +98,10 @@ CASES = [
      "must be a seqrobust.SequenceData"),
     ("lengths not declared", lambda: NeedsLengths(), _data, "declare Classifier(model, "
      "takes_lengths=True)"),
-    ("dtypes differ", lambda: Linear().double(), _data, "the inputs are float32 but the "
-     "model's parameters float64; convert one (model.to(torch.float32)"),
+    ("dtypes differ", lambda: Linear().double(), _data, "the model failed on float32 inputs, "
+     "its parameters are float64; convert one (model.to(torch.float32)"),
+    ("dtypes differ (nn.GRU)", lambda: GRUNet().double(), _data, "the model failed on float32 "
+     "inputs, its parameters are float64"),
 ]
 
 
@@ -109,3 +129,11 @@ def test_bad_arrays_are_refused_when_the_data_is_built(kwargs: dict[str, Any],
 def test_the_checks_pass_a_good_model() -> None:
     curve = sr.robustness_curve(Linear(), _data(), eps=[0.1], n=4)
     assert curve.n == 4
+    # inputs of another dtype are fine for a model that converts them itself
+    data = _data(x=torch.randn(6, T, F, generator=torch.Generator().manual_seed(0),
+                               dtype=torch.float64))
+    model = Casts()
+    curve = sr.robustness_curve(model, data, eps=[0.1], n=6)
+    with torch.no_grad():
+        plain = (model(data.inputs).argmax(1) == data.labels).double().mean()
+    assert curve.clean_accuracy == pytest.approx(float(plain))

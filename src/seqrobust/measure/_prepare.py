@@ -25,10 +25,18 @@ def check_model(clf: Classifier, x: Tensor, lengths: Tensor | None, *, num_class
     """
     probe = x[:2].detach().clone().requires_grad_(True)
     lens = None if lengths is None else lengths[:2].to(x.device)
+    floats = {str(p.dtype)[6:] for p in clf.parameters() if p.is_floating_point()}
+    given = str(x.dtype)[6:]
     try:
         with torch.enable_grad():
             out = clf(probe, lens)
-    except (RuntimeError, IndexError) as exc:
+    except (RuntimeError, IndexError, ValueError) as exc:
+        if floats and given not in floats:
+            raise ValueError(f"the model failed on {given} inputs, its parameters are "
+                             f"{'/'.join(sorted(floats))}; convert one (model.to(torch."
+                             f"{given}) or the arrays given to from_arrays)") from None
+        if isinstance(exc, ValueError):
+            raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValueError(f"the model failed on inputs of shape {tuple(probe.shape)} "
                          f"({first}); check that it takes (batch, time, {x.shape[2]}) "
@@ -75,12 +83,6 @@ def prepare(model: nn.Module | Classifier, data: SequenceData) -> Classifier:
     if len(data) == 0:
         raise ValueError(f"{data.name}: no inputs to measure")
     clf = as_classifier(model)
-    floats = {p.dtype for p in clf.parameters() if p.is_floating_point()}
-    if floats and data.inputs.dtype not in floats:
-        names = "/".join(sorted(str(d).removeprefix("torch.") for d in floats))
-        raise ValueError(f"{data.name}: the inputs are {str(data.inputs.dtype)[6:]} but the "
-                         f"model's parameters {names}; convert one (model.to(torch."
-                         f"{str(data.inputs.dtype)[6:]}) or the arrays given to from_arrays)")
     device = next((p.device for p in clf.parameters()), None)
     x = data.inputs if device is None else data.inputs.to(device)
     check_model(clf, x[:2], None if data.lengths is None else data.lengths[:2],
