@@ -40,3 +40,24 @@ def test_user_errors_are_one_line(tmp_path, capsys):
     assert main(["data", "fetch", "cifar"]) == 2
     assert main(["train", "--no-such-flag"]) == 2
     assert main([]) in (0, 2)
+
+
+def _commands(typer_app):
+    for info in typer_app.registered_commands:
+        yield info.callback
+    for group in typer_app.registered_groups:
+        yield from _commands(group.typer_instance)
+
+
+def test_help_paragraphs_are_one_line_each(capsys):
+    """typer keeps a docstring's line breaks in the command list: every command's paragraphs
+    are joined once registered, so ``seqrobust --help`` lists whole sentences."""
+    import seqrobust.cli as cli
+
+    assert main(["--help"]) == 0
+    callbacks = list(_commands(cli.app))
+    assert len(callbacks) >= 15
+    for callback in callbacks:
+        for paragraph in callback.__doc__.split("\n\n"):
+            assert paragraph and "\n" not in paragraph, callback.__name__
+    assert "writes CSV, JSON and PNG." in " ".join(capsys.readouterr().out.split())

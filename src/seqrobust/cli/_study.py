@@ -4,7 +4,6 @@
 No ``from __future__ import annotations`` here: typer reads the command's annotations, which
 name the factory's arguments (help texts), so they must be evaluated where it is defined."""
 
-import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -51,10 +50,7 @@ def study_command(name: str, *, load: Callable[[], tuple[Any, Callable[..., Path
         typer.echo(f"wrote {report}, {report.with_suffix('.csv')} and "
                    f"{report.with_suffix('.png')}")
 
-    # one line per paragraph: typer re-wraps the first paragraph only and keeps the others'
-    # line breaks as they stand in the source
-    command.__doc__ = "\n\n".join(" ".join(par.split())
-                                   for par in inspect.cleandoc(doc).split("\n\n"))
+    command.__doc__ = doc  # one line per paragraph once registered (cli._reflow)
     command.__name__ = f"{name}_cmd"
     return command
 
