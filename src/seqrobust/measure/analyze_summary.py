@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import spearmanr
 
 FloatArray = NDArray[np.float64]
 _QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -50,6 +49,8 @@ def _spearman(a: FloatArray, b: FloatArray) -> dict[str, float] | None:
     ok = np.isfinite(a) & np.isfinite(b)
     if ok.sum() < 3 or np.ptp(a[ok]) == 0 or np.ptp(b[ok]) == 0:
         return None
+    from scipy.stats import spearmanr  # scipy.stats: about a second at import
+
     res = spearmanr(a[ok], b[ok])
     return {"rho": float(res.statistic), "p": float(res.pvalue), "n": int(ok.sum())}
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 from tqdm import tqdm
 
 FloatArray = NDArray[np.float64]
@@ -40,6 +39,8 @@ def clopper_pearson(
         raise ValueError(f"level must be in (0, 1), got {level}")
     if np.any(kk < 0) or np.any(kk > nn) or np.any(nn < 1):
         raise ValueError("need 0 <= k <= n and n >= 1")
+    from scipy import stats  # about a second at import: only when an interval is asked for
+
     alpha = 1.0 - level
     with np.errstate(invalid="ignore"):
         lo = np.where(kk > 0, stats.beta.ppf(alpha / 2, kk, nn - kk + 1), 0.0)
