@@ -1,5 +1,6 @@
-"""The attack cascade: costly attacks see only the inputs still standing, and the worst case
-equals the one over every attack run on every input."""
+"""The attack cascade (``cascade`` and ``sr.worst_case(cascade=True)``): costly attacks see
+only the inputs still standing, and the worst case equals the one over every attack run on
+every input."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import pytest
 import torch
 from torch import Tensor
 
+import seqrobust as sr
 from seqrobust.measure.robustness import AttackSettings, RobustnessCurve
 from seqrobust.measure.worst_case import cascade, robust_mask, worst_case_accuracy
+from seqrobust.runs.report_summary import curves_of
 
 EPS = 0.1
 
@@ -53,3 +56,54 @@ def test_cascade_equals_every_attack_on_every_input(start: list[bool]) -> None:
     after_pgd = [i for i in standing if i not in FOOLS["pgd"]]
     assert asked["apgd-dlr"] == after_pgd and asked["apgd-ce"] == after_pgd  # a skip changes none
     assert asked["square"] == [i for i in after_pgd if i not in FOOLS["apgd-ce"]]
+
+
+class _Tiny(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.gru = torch.nn.GRU(2, 8, batch_first=True)
+        self.head = torch.nn.Linear(8, 3)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.gru(x)[0][:, -1])
+
+
+def _tiny_data(model: torch.nn.Module) -> sr.SequenceData:
+    x = torch.randn(40, 5, 2, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        y = model(x).argmax(1)
+    y[:3] = (y[:3] + 1) % 3  # three inputs wrong when clean
+    return sr.SequenceData.from_arrays(x, y, num_classes=3)
+
+
+ATTACKS = (AttackSettings(attack="fgsm"), AttackSettings(attack="pgd", steps=10),
+           AttackSettings(attack="pgd", steps=10, alpha=0.02, random_start=False))
+
+
+def test_worst_case_cascade_equals_every_attack_on_every_input() -> None:
+    """Attacks with per-input seeds give the same worst case as a cascade and run each later
+    attack only on the inputs every earlier one left standing at the smallest ε."""
+    model = _Tiny().eval()
+    data = _tiny_data(model)
+    eps = [0.05, 0.2, 0.5]
+    full = sr.worst_case(model, data, eps=eps, attacks=ATTACKS)
+    fast = sr.worst_case(model, data, eps=eps, attacks=ATTACKS, cascade=True)
+    assert fast.cascade and not full.cascade
+    assert fast.accuracy == full.accuracy
+    assert len(set(full.accuracy)) > 1 and 0 < full.accuracy[-1] < full.accuracy[0] < 1
+    assert fast.curves[0].first_fooled == full.curves[0].first_fooled
+    assert fast.n == full.n == 40
+    standing = robust_mask(full.curves[:1], eps[0])
+    assert fast.curves[1].n == int(standing.sum()) < 40
+    standing &= robust_mask(full.curves[1:2], eps[0])
+    assert fast.curves[2].n == int(standing.sum())
+    # the report plots only curves on every input
+    assert curves_of([fast]) == [fast.curves[0]]
+
+
+def test_worst_case_cascade_stops_when_no_input_is_left() -> None:
+    model = _Tiny().eval()
+    data = _tiny_data(model)
+    fast = sr.worst_case(model, data, eps=[5.0], attacks=ATTACKS, cascade=True)
+    assert fast.accuracy == (0.0,) and fast.attacks == ("fgsm",)

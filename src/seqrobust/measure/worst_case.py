@@ -133,14 +133,17 @@ class WorstCase:
     Attributes:
         eps: radii (``unit``), increasing.
         accuracy: worst-case robust accuracy at each ε.
-        curves: each attack's own curve on the same inputs.
+        curves: each attack's own curve, on the same inputs; in a cascade the first attack's
+            is on every input and each later one on the inputs still standing (its ``n``).
         unit: the perturbation unit.
+        cascade: whether the attacks ran as a cascade (:func:`worst_case`).
     """
 
     eps: tuple[float, ...]
     accuracy: tuple[float, ...]
     curves: tuple[RobustnessCurve, ...]
     unit: str
+    cascade: bool = False
 
     @property
     def clean_accuracy(self) -> float:
@@ -175,11 +178,18 @@ def worst_case(
     batch_size: int = 1000,
     label: str = "model",
     progress: bool = False,
+    cascade: bool = False,
 ) -> WorstCase:
     """Every attack of ``attacks`` at every ε on the first ``n`` inputs, and the worst case.
 
-    APGD-DLR needs at least three classes and is skipped below that. APGD and Square come from
-    torchattacks (a ``MissingDependencyError`` names the install command when absent).
+    With ``cascade`` (AutoAttack's order of business) each attack after the first runs only on
+    the inputs that every attack before it failed to fool at the smallest ε (an input fooled
+    there is fooled at every ε of a nested sweep), so the worst case is the same per-input
+    "fooled by any" at the cost of the inputs still standing; attacks with no input left are
+    not run. APGD-DLR needs at least three classes and is skipped below that. APGD and Square
+    come from torchattacks (a ``MissingDependencyError`` names the install command when
+    absent); they draw their randomness per batch, so on other inputs their result is equally
+    valid but not identical.
 
     Args:
         model: the classifier.
@@ -190,6 +200,7 @@ def worst_case(
         batch_size: inputs per attack call.
         label: the model's name.
         progress: progress bars.
+        cascade: run the attacks as a cascade (above).
 
     Returns:
         The :class:`WorstCase`.
@@ -201,12 +212,30 @@ def worst_case(
     chosen = [a for a in chosen if not (a.attack == "apgd-dlr" and data.num_classes < 3)]
     if not chosen:
         raise ValueError("worst_case needs at least one attack")
-    curves = tuple(robustness_curve(model, data, eps=eps, settings=a, n=n,
-                                    batch_size=batch_size, label=label, progress=progress)
-                   for a in chosen)
-    grid = curves[0].eps
-    acc = tuple(worst_case_accuracy(curves, e) for e in grid)
-    return WorstCase(grid, acc, curves, curves[0].unit)
+    def run(settings: AttackSettings, index: Tensor | None) -> RobustnessCurve:
+        return robustness_curve(model, data, eps=eps, settings=settings, n=n, indices=index,
+                                batch_size=batch_size, label=label, progress=progress)
+
+    if not cascade:
+        curves = tuple(run(a, None) for a in chosen)
+        grid = curves[0].eps
+        acc = tuple(worst_case_accuracy(curves, e) for e in grid)
+        return WorstCase(grid, acc, curves, curves[0].unit)
+    found = [run(chosen[0], None)]
+    records = [torch.tensor(found[0].first_fooled, dtype=torch.long)]
+    for settings in chosen[1:]:
+        index = torch.nonzero(survivors(torch.stack(records), torch.zeros(
+            len(records), dtype=torch.long))).flatten()
+        if not index.numel():
+            break
+        found.append(run(settings, index))
+        record = torch.full_like(records[0], -1)  # not attacked: already fooled at every ε
+        record[index] = torch.tensor(found[-1].first_fooled, dtype=torch.long)
+        records.append(record)
+    grid, table = found[0].eps, torch.stack(records)
+    acc = tuple(float(survivors(table, torch.full((len(records),), k)).double().mean())
+                for k in range(len(grid)))
+    return WorstCase(grid, acc, tuple(found), found[0].unit, cascade=True)
 
 
 __all__ = [

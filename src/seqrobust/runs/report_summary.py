@@ -76,9 +76,10 @@ class ModelInfo:
 
 
 def curves_of(results: Sequence[Result]) -> list[RobustnessCurve]:
-    """Every robustness curve: the separate ones, then those inside worst cases."""
+    """Every robustness curve: the separate ones, then those inside worst cases (a cascade's
+    curves on the inputs still standing left out: they are not the model's curves)."""
     own = [r for r in results if isinstance(r, RobustnessCurve)]
-    inner = [c for r in results if isinstance(r, WorstCase) for c in r.curves]
+    inner = [c for r in results if isinstance(r, WorstCase) for c in r.curves if c.n == r.n]
     return own + inner
 
 
