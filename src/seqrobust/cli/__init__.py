@@ -42,7 +42,7 @@ app = typer.Typer(
 _registered = False
 
 
-def one_line_paragraphs(doc: str) -> str:
+def _one_line_paragraphs(doc: str) -> str:
     """``doc`` with each paragraph on one line: typer re-wraps a command's first paragraph for
     ``--help`` but keeps the source's line breaks in the command list and later paragraphs."""
     return "\n\n".join(" ".join(par.split()) for par in inspect.cleandoc(doc).split("\n\n"))
@@ -51,7 +51,7 @@ def one_line_paragraphs(doc: str) -> str:
 def _reflow(typer_app: typer.Typer) -> None:
     for info in typer_app.registered_commands:
         if info.callback is not None and info.callback.__doc__ and info.help is None:
-            info.callback.__doc__ = one_line_paragraphs(info.callback.__doc__)
+            info.callback.__doc__ = _one_line_paragraphs(info.callback.__doc__)
     for group in typer_app.registered_groups:
         if group.typer_instance is not None:
             _reflow(group.typer_instance)
