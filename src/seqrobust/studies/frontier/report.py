@@ -15,6 +15,11 @@ from seqrobust.reporting.text import md_code_block, md_escape, mpl_escape
 from seqrobust.runs.outputs import check_targets, save_figure
 from seqrobust.studies.frontier.config import FrontierConfig
 from seqrobust.studies.frontier.format import format_points, pct, point_label, write_csv
+from seqrobust.studies.frontier.sensitivity import (
+    heldout_seed_diffs,
+    paired_summary,
+    window_comparisons,
+)
 from seqrobust.studies.frontier.table import (
     Comparison,
     FrontierPoint,
@@ -89,6 +94,54 @@ def verdict_lines(
         limit = "–" if math.isnan(c.threshold) else f"±{100 * c.threshold:.1f}"
         lines.append(f"| {md_escape(o)}{mark} | {point_label(c.other)} | {clean} | {value} | "
                      f"{_points_text(c.diff, c.se)} | {limit} | {_outcome(c, ref)} |")
+    return lines
+
+
+def checks_lines(
+    rows: Sequence[FrontierRow], points: Sequence[FrontierPoint], cfg: FrontierConfig, *,
+    name: str, tols: Sequence[float] = (0.005, 0.01, 0.02),
+) -> list[str]:
+    """Two checks on the headline verdict (:mod:`~seqrobust.studies.frontier.sensitivity`):
+    other matching windows, and λ picked on all seeds but the one that scores it."""
+    ref = cfg.reference
+    others = [m.name for m in cfg.methods if m.name != ref]
+
+    def cell(c: Comparison) -> str:
+        if c.outcome == "no matched point":
+            return "no matched point"
+        limit = "" if math.isnan(c.threshold) else f" (±{100 * c.threshold:.1f})"
+        return f"{_points_text(c.diff, c.se)}{limit}, {_outcome(c, ref)}"
+
+    lines = [f"Not part of the rule: how {name} comparisons move with the matching window "
+             f"(the rule uses {100 * cfg.match_tol:g} point), and with λ picked without the "
+             "seed that scores it.", "",
+             f"| window (points) | {md_escape(ref)} point | "
+             + " | ".join(f"vs {md_escape(o)}" for o in others) + " | claim |",
+             "|---|---|" + "---|" * len(others) + "---|"]
+    for tol, comps in window_comparisons(points, ref, others, metric="robust", tols=tols,
+                                         confidence=cfg.confidence):
+        baseline = [c for c, o in zip(comps, others, strict=True) if o in cfg.baselines]
+        lines.append(f"| {100 * tol:g} | {point_label(comps[0].reference)} | "
+                     + " | ".join(cell(c) for c in comps) + f" | {claim_status(baseline)} |")
+    lines += ["", f"Held-out seed: for each seed, plain's clean accuracy and each method's best "
+              f"matched λ ({100 * cfg.match_tol:g}-point window) come from the other seeds, "
+              f"and {md_escape(ref)} − method is measured on the held-out seed; the mean over "
+              "held-out seeds is judged by a paired t-test at "
+              f"{100 * cfg.confidence:g} %.", "",
+              f"| method | λ picked ({md_escape(ref)} / method), per held-out seed | difference "
+              "per held-out seed (points) | mean ± s.e. | t threshold | outcome |",
+              "|---|---|---|---|---|---|"]
+    for o in others:
+        diffs = heldout_seed_diffs(rows, ref, o, metric="robust", tol=cfg.match_tol,
+                                   headline_eps=cfg.headline_eps)
+        mean, se, threshold, outcome = paired_summary(diffs, confidence=cfg.confidence)
+        picked = ", ".join(f"s{d.seed}: {d.reference_lam:g} / "
+                           + ("–" if o == "plain" else f"{d.other_lam:g}") for d in diffs)
+        per_seed = ", ".join(f"{100 * d.diff:+.1f}" for d in diffs)
+        limit = "–" if math.isnan(threshold) else f"±{100 * threshold:.1f}"
+        verdict = Comparison(None, o, None, mean, se, threshold, outcome)
+        lines.append(f"| {md_escape(o)} | {picked or '–'} | {per_seed or '–'} | "
+                     f"{_points_text(mean, se)} | {limit} | {_outcome(verdict, ref)} |")
     return lines
 
 
@@ -201,6 +254,10 @@ def write_report(
         "Rule: `seqrobust.studies.frontier.table` (module docstring). Picking the best λ "
         "with the same seeds that measure it favours methods with more λ values.",
         "",
+        "### Checks on the verdict",
+        "",
+        *checks_lines(rows, points, cfg, name=robust_name),
+        "",
         "## All points",
         "",
         format_points(points, key_eps=key_eps, headline_eps=cfg.headline_eps),
@@ -229,5 +286,6 @@ def write_report(
 
 
 __all__ = [
-    "coverage_lines", "progress_lines", "strength_lines", "verdict_lines", "write_report",
+    "checks_lines", "coverage_lines", "progress_lines", "strength_lines", "verdict_lines",
+    "write_report",
 ]
