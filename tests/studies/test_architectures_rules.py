@@ -8,12 +8,17 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from scipy.stats import spearmanr
+from scipy.stats import rankdata, spearmanr
 
 from seqrobust.studies.architectures import ArchitecturesConfig, DataPlan
 from seqrobust.studies.architectures.evaluate import ArchRow, quartiles
 from seqrobust.studies.architectures.select import choose_lam, scan_lams
-from seqrobust.studies.architectures.table import aggregate, rank_correlation
+from seqrobust.studies.architectures.table import (
+    aggregate,
+    curvature_correlations,
+    rank_correlation,
+    split_correlations,
+)
 from seqrobust.studies.records import row_from_json, row_to_json
 
 
@@ -119,6 +124,42 @@ def test_aggregate_means_and_standard_errors_over_seeds() -> None:
     assert gru.mean["worst"] == pytest.approx(0.3) and gru.mean["r"] == pytest.approx(2.0)
     assert gru.se["worst"] == pytest.approx(0.1)  # std(ddof=1)/sqrt(2) of (0.2, 0.4)
     assert math.isnan(points[1].se["worst"]) and gru.pgd[0.1] == pytest.approx(0.25)
+
+
+MODES4 = ("plain", "jacobian", "hessian", "cure")
+
+
+def _grid(datasets: tuple[str, ...], seeds: int = 1) -> list[ArchRow]:
+    # between architectures (plain), more curvature goes with more robustness; within each
+    # architecture every defence flattens the boundary a decade more and gains 5 points
+    return [_row(dataset=d, arch=a, mode=m, seed=s, r=(0.0, 10.0 ** (i - k) * (1 + j), 0.0),
+                 worst=0.1 + 0.1 * i + 0.05 * k + 0.01 * j)
+            for j, d in enumerate(datasets) for i, a in enumerate(("rnn", "lstm", "gru",
+                                                                   "transformer", "tcn"))
+            for k, m in enumerate(MODES4) for s in range(seeds)]
+
+
+def test_curvature_correlations_count_configurations_not_seeds() -> None:
+    rows = _grid(("GunPoint", "ArrowHead"), seeds=3)
+    points = aggregate(rows)
+    corr = curvature_correlations(points, reps=200)
+    for d in ("GunPoint", "ArrowHead"):
+        ps = [p for p in points if p.dataset == d]
+        expected = spearmanr([p.mean["r"] for p in ps], [p.mean["worst"] for p in ps]).statistic
+        assert corr[d].n == 20 and corr[d].rho == pytest.approx(expected)
+    # pooled: Spearman of the within-dataset ranks, side by side
+    ranks = [[rankdata([p.mean[k] for p in points if p.dataset == d])
+              for d in ("GunPoint", "ArrowHead")] for k in ("r", "worst")]
+    expected = spearmanr(np.concatenate(ranks[0]), np.concatenate(ranks[1])).statistic
+    assert corr["pooled"].n == 40 and corr["pooled"].rho == pytest.approx(expected)
+
+
+def test_split_correlations_separate_architectures_from_defences() -> None:
+    split = split_correlations(aggregate(_grid(("GunPoint", "ArrowHead"))), reps=300)
+    between, within = split["between architectures"], split["between defences"]
+    assert (between.n, within.n) == (10, 40)
+    assert between.rho == pytest.approx(1.0) and between.outcome == "contradicted"
+    assert within.rho == pytest.approx(-1.0) and within.outcome == "supported"
 
 
 def test_config_checks_and_names() -> None:

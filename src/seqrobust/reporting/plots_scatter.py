@@ -15,6 +15,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import LogFormatterSciNotation  # noqa: E402
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
@@ -55,6 +56,9 @@ def plot_scatter(panels: Sequence[ScatterPanel], path: Path, *, xlabel: str, yla
                                marker=MARKERS[shapes.index(s) % len(MARKERS)], s=28,
                                alpha=0.8, edgecolors="none")
         ax.set_xscale("log")
+        # label minor ticks only on axes spanning less than half a decade (they overlap else)
+        ax.xaxis.set_minor_formatter(LogFormatterSciNotation(minor_thresholds=(0.5, 0.2)))
+        ax.tick_params(labelsize=8)
         ax.set_title(panel.title, fontsize=9)
         ax.set_xlabel(xlabel, fontsize=8)
         ax.set_ylabel(ylabel, fontsize=8)

@@ -2,13 +2,21 @@
 architecture study (pure functions of the :class:`ArchRow` records).
 
 **Verdict rule.** The poster's conclusion is "robustness increases as decision-boundary
-curvature decreases". On each dataset, over all final models (every architecture, mode and
-seed), Spearman's ρ between the median curvature R = Σ_k ‖∇²f_k‖_F² of a model and its
-worst-case robust accuracy at the headline ε, with a percentile bootstrap interval over models
-(``level``, default 95 %). The conclusion is *supported* on a dataset when the whole interval
-is below 0, *contradicted* when it is above 0, and otherwise *not settled*. Pooled over
-datasets, the same with ranks taken within each dataset and the bootstrap stratified by
-dataset (curvature has no common scale across datasets).
+curvature decreases". On each dataset, over its configurations (every architecture × mode,
+each one point: the means over its seeds of the models' median curvature R = Σ_k ‖∇²f_k‖_F²
+and of their worst-case robust accuracy at the headline ε), Spearman's ρ with a percentile
+bootstrap interval over configurations (``level``, default 95 %). The conclusion is
+*supported* on a dataset when the whole interval is below 0, *contradicted* when it is above
+0, and otherwise *not settled*. Pooled over datasets, the same with ranks taken within each
+dataset and the bootstrap stratified by dataset (curvature has no common scale across
+datasets). Seeds are averaged, not counted as models: the seeds of one configuration are
+repeated measurements of it, and resampling them as independent models would narrow the
+interval without adding configurations.
+
+Two views split the pooled question (context, not the rule; :func:`split_correlations`):
+*between architectures* (plain models only: does the architecture with the flatter boundary
+resist better?) and *between defences* (ranks within each dataset × architecture: does the
+defence that flattens a model's boundary most make it the most robust?).
 """
 
 from __future__ import annotations
@@ -135,20 +143,37 @@ def rank_correlation(x: Sequence[float], y: Sequence[float], *, groups: Sequence
     return RankCorrelation(rho, float(low), float(high), int(xa.size))
 
 
-def curvature_correlations(rows: Sequence[ArchRow], *, curvature: str = "r", reps: int = 2000
-                           ) -> dict[str, RankCorrelation]:
-    """Per dataset and ``"pooled"``: ρ(median curvature, worst-case robust accuracy)."""
+def curvature_correlations(points: Sequence[ArchPoint], *, curvature: str = "r",
+                           reps: int = 2000) -> dict[str, RankCorrelation]:
+    """Per dataset and ``"pooled"`` (ranks within each dataset): ρ(median curvature,
+    worst-case robust accuracy) over the configurations (one :class:`ArchPoint` each)."""
     out: dict[str, RankCorrelation] = {}
-    datasets = sorted({r.dataset for r in rows})
+    datasets = sorted({p.dataset for p in points})
     for d in datasets:
-        rs = [r for r in rows if r.dataset == d]
-        out[d] = rank_correlation([_value(r, curvature) for r in rs], [r.worst for r in rs],
+        ps = [p for p in points if p.dataset == d]
+        out[d] = rank_correlation([p.mean[curvature] for p in ps], [p.mean["worst"] for p in ps],
                                   reps=reps)
     if len(datasets) > 1:
-        out["pooled"] = rank_correlation([_value(r, curvature) for r in rows],
-                                         [r.worst for r in rows],
-                                         groups=[r.dataset for r in rows], reps=reps)
+        out["pooled"] = rank_correlation([p.mean[curvature] for p in points],
+                                         [p.mean["worst"] for p in points],
+                                         groups=[p.dataset for p in points], reps=reps)
     return out
+
+
+def split_correlations(points: Sequence[ArchPoint], *, curvature: str = "r", reps: int = 2000
+                       ) -> dict[str, RankCorrelation]:
+    """The pooled ρ split in two: ``"between architectures"`` over the plain configurations
+    (ranks within each dataset) and ``"between defences"`` over all configurations with ranks
+    within each dataset × architecture."""
+    plain = [p for p in points if p.mode == "plain"]
+    return {
+        "between architectures": rank_correlation(
+            [p.mean[curvature] for p in plain], [p.mean["worst"] for p in plain],
+            groups=[p.dataset for p in plain], reps=reps),
+        "between defences": rank_correlation(
+            [p.mean[curvature] for p in points], [p.mean["worst"] for p in points],
+            groups=[f"{p.dataset}/{p.arch}" for p in points], reps=reps),
+    }
 
 
 def best_point(points: Sequence[ArchPoint], dataset: str, metric: str = "worst"
@@ -159,4 +184,4 @@ def best_point(points: Sequence[ArchPoint], dataset: str, metric: str = "worst"
 
 
 __all__ = ["METRICS", "ArchPoint", "RankCorrelation", "aggregate", "best_point",
-           "curvature_correlations", "rank_correlation"]
+           "curvature_correlations", "rank_correlation", "split_correlations"]
