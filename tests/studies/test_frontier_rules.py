@@ -14,7 +14,7 @@ from scipy.stats import t as student_t
 from seqrobust.measure.robustness import AttackSettings, RobustnessCurve
 from seqrobust.measure.worst_case import curve_area, survivors, worst_case_accuracy
 from seqrobust.studies.frontier import FrontierConfig, Method
-from seqrobust.studies.frontier.report import verdict_lines
+from seqrobust.studies.frontier.report import coverage_lines, verdict_lines
 from seqrobust.studies.frontier.table import (
     FrontierRow,
     Stat,
@@ -136,6 +136,20 @@ def test_verdict_settled_in_favour_of_the_reference():
         Method("jacobian", "jacobian", "fd", (1e-2,))))
     text = "\n".join(verdict_lines(points, cfg, metric="robust", name="robust"))
     assert text.startswith("**Verdict on robust: supported.**") and "λ=0.001" in text
+
+
+def test_coverage_gain_at_the_smallest_lam_carries_its_standard_error():
+    points = aggregate(PLAIN + HESS, headline_eps=16.0)
+    (row,) = [line for line in coverage_lines(points) if line.startswith("| hessian-fd |")]
+    h, p = [0.80, 0.82, 0.81], [0.25, 0.27, 0.26]
+    gain = statistics.mean(h) - statistics.mean(p)
+    se = math.sqrt(statistics.variance(h) / 3 + statistics.variance(p) / 3)
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1] == "0.001 … 0.1"
+    assert cells[2] == f"{100 * gain:+.1f} ± {100 * se:.1f}"
+    # clean cost at the largest λ: plain 97.0 % - 90.33 % = 6.67 points, past 3
+    assert cells[4] == f"{100 * (0.970 - statistics.mean([0.90, 0.91, 0.90])):+.2f}"
+    assert cells[5] == "yes"
 
 
 def test_verdict_not_settled_or_contradicted():
