@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,9 +13,12 @@ from scipy.stats import rankdata, spearmanr
 
 from seqrobust.studies.architectures import ArchitecturesConfig, DataPlan
 from seqrobust.studies.architectures.evaluate import ArchRow, quartiles
+from seqrobust.studies.architectures.report import write_report
 from seqrobust.studies.architectures.select import choose_lam, scan_lams
 from seqrobust.studies.architectures.table import (
+    MIN_CONFIGS,
     aggregate,
+    comparable,
     curvature_correlations,
     rank_correlation,
     split_correlations,
@@ -162,12 +166,55 @@ def test_split_correlations_separate_architectures_from_defences() -> None:
     assert within.rho == pytest.approx(-1.0) and within.outcome == "supported"
 
 
+def test_comparable_keeps_configurations_near_each_datasets_best_clean_accuracy() -> None:
+    # GunPoint: best 0.96 (lstm), window 5 points: 0.91 is in, 0.909 and chance are out;
+    # ArrowHead has its own best (0.70), so its 0.66 is in although below GunPoint's cut
+    rows = [_row(dataset="GunPoint", arch=a, clean=c) for a, c in
+            (("rnn", 0.5), ("lstm", 0.96), ("gru", 0.91), ("tcn", 0.909))]
+    rows += [_row(dataset="ArrowHead", arch=a, clean=c) for a, c in
+             (("rnn", 0.33), ("tcn", 0.70), ("transformer", 0.66))]
+    rows += [_row(dataset="ArrowHead", arch="lstm", clean=0.70, seed=0),
+             _row(dataset="ArrowHead", arch="lstm", clean=0.50, seed=1)]  # mean 0.60: out
+    kept = comparable(aggregate(rows), window=0.05)
+    assert [(p.dataset, p.arch) for p in kept] == [
+        ("GunPoint", "lstm"), ("GunPoint", "gru"), ("ArrowHead", "tcn"),
+        ("ArrowHead", "transformer")]
+    assert len(comparable(aggregate(rows), window=1.0)) == 8
+    assert [p.arch for p in comparable(aggregate(rows), window=0.0)] == ["lstm", "tcn"]
+
+
+def test_a_dataset_with_too_few_configurations_has_no_verdict() -> None:
+    points = aggregate(_grid(("GunPoint",)))
+    few = [p for p in points if p.mode == "plain"][:MIN_CONFIGS - 1]  # ρ = 1 exactly
+    corr = curvature_correlations(few, reps=100)["GunPoint"]
+    assert math.isnan(corr.rho) and corr.n == MIN_CONFIGS - 1 and corr.outcome == "not settled"
+    enough = [p for p in points if p.mode == "plain"][:MIN_CONFIGS]
+    corr = curvature_correlations(enough, reps=100)["GunPoint"]
+    assert corr.rho == pytest.approx(1.0) and corr.outcome == "contradicted"
+
+
+def test_report_ranks_only_comparable_configurations(tmp_path: Path) -> None:
+    # the chance-level rnn has the best worst case of GunPoint's "models" but is not compared
+    rows = [_row(arch="rnn", clean=0.5, worst=0.45, bim=0.45),
+            _row(arch="lstm", clean=0.96, worst=0.30, bim=0.31),
+            _row(arch="tcn", clean=0.94, worst=0.20, bim=0.25)]
+    cfg = ArchitecturesConfig(datasets=(DataPlan("GunPoint"),))
+    text = write_report(cfg, tmp_path, rows, []).read_text()
+    assert "| rnn plain (not compared) |" in text and "| lstm plain |" in text
+    summary = text.split("## Most robust per dataset")[1].split("## GunPoint")[0]
+    assert ("| GunPoint | lstm plain (30.0) | 96.0 | lstm plain (31.0) | 96.0 | 16.0 (100.0) | "
+            "yes |") in summary
+    assert "2 of 3" in text.split("## Verdict")[1]
+
+
 def test_config_checks_and_names() -> None:
     with pytest.raises(ValueError, match="not on the PGD curve"):
         DataPlan("GunPoint", eps=0.3)
     cfg = ArchitecturesConfig()
     with pytest.raises(ValueError, match="val_fraction"):
         replace(cfg, val_fraction=0.6)
+    with pytest.raises(ValueError, match="clean_window"):
+        replace(cfg, clean_window=-0.01)
     assert len(cfg.units()) == len(cfg.datasets) * 5 and cfg.units()[0] == ("ItalyPowerDemand",
                                                                             "rnn")
     hess = cfg.mode("hessian")

@@ -109,6 +109,10 @@ class ArchitecturesConfig:
             grid may grow upwards when the rule picks its top (the runner's ``selection``;
             off: on ItalyPowerDemand's 17 validation series it chose CURE λ = 1e5, whose
             test accuracy was 27 points below plain's).
+        clean_window: the report compares (ranks, correlates, sets beside the published
+            figures) only configurations whose mean clean accuracy is within this fraction of
+            the best on their dataset (:func:`~seqrobust.studies.architectures.table.comparable`);
+            it trains and measures everything.
         apgd_steps, square_queries: the worst-case attacks; pgd_steps: the PGD curve.
         lanczos_iters, fmn_steps: the Theorem-1 analysis.
         batch_size: inputs per attack call.
@@ -125,6 +129,7 @@ class ArchitecturesConfig:
     val_fraction: float = 0.25
     tolerance: float = 0.01
     extend: int = 0
+    clean_window: float = 0.05
     pgd_steps: int = 30
     apgd_steps: int = 100
     square_queries: int = 1000
@@ -138,6 +143,8 @@ class ArchitecturesConfig:
             raise ValueError("modes need unique names, 'plain' first")
         if not 0.0 < self.val_fraction < 0.5:
             raise ValueError(f"val_fraction must be in (0, 0.5), got {self.val_fraction!r}")
+        if not 0.0 <= self.clean_window <= 1.0:
+            raise ValueError(f"clean_window must be in [0, 1], got {self.clean_window!r}")
 
     @classmethod
     def quick(cls) -> ArchitecturesConfig:

@@ -18,10 +18,12 @@ from seqrobust.studies.architectures.config import ArchitecturesConfig
 from seqrobust.studies.architectures.evaluate import ArchRow
 from seqrobust.studies.architectures.published import PUBLISHED, SOURCE
 from seqrobust.studies.architectures.table import (
+    MIN_CONFIGS,
     ArchPoint,
     RankCorrelation,
     aggregate,
     best_point,
+    comparable,
     curvature_correlations,
     split_correlations,
 )
@@ -49,8 +51,10 @@ def _rho(c: RankCorrelation) -> str:
     return f"ρ = {c.rho:+.2f} [{c.low:+.2f}, {c.high:+.2f}] (n = {c.n})"
 
 
-def dataset_table(points: Sequence[ArchPoint], dataset: str, eps: float) -> list[str]:
-    """The Markdown table of one dataset, published rows first where there are any."""
+def dataset_table(points: Sequence[ArchPoint], dataset: str, eps: float, *,
+                  compared: Sequence[ArchPoint] | None = None) -> list[str]:
+    """The Markdown table of one dataset, published rows first where there are any; points
+    not in ``compared`` (default: all are) are marked "(not compared)"."""
     head = ["model", "λ", "seeds", "clean", "FGSM", "BIM", f"PGD-30 ε={eps:g}",
             f"worst ε={eps:g}", "λ_max (median)", "‖H‖_F² (median)", "|J| (median)",
             "bracketed", "ρ(v, dist.) inputs", "train s"]
@@ -61,7 +65,8 @@ def dataset_table(points: Sequence[ArchPoint], dataset: str, eps: float) -> list
         lines.append("| " + " | ".join(cells) + " |")
     for p in (q for q in points if q.dataset == dataset):
         m, s = p.mean, p.se
-        cells = [f"{md_escape(p.arch)} {md_escape(p.mode)}", "–" if p.mode == "plain" else
+        mark = "" if compared is None or p in compared else " (not compared)"
+        cells = [f"{md_escape(p.arch)} {md_escape(p.mode)}{mark}", "–" if p.mode == "plain" else
                  f"{p.lam:g}", str(p.seeds), _pct(m["clean"], s["clean"]),
                  _pct(m["fgsm"], s["fgsm"]), _pct(m["bim"], s["bim"]),
                  _pct(p.pgd.get(eps, math.nan)),
@@ -73,21 +78,22 @@ def dataset_table(points: Sequence[ArchPoint], dataset: str, eps: float) -> list
 
 def summary_lines(points: Sequence[ArchPoint], datasets: Sequence[str]) -> list[str]:
     """Per dataset: the most robust model (worst case) and whether our best BIM accuracy beats
-    the published ResNet/FCN BIM."""
-    lines = ["| dataset | most robust (worst case) | its clean | best BIM (ours) | "
-             "best published BIM | ours beats published |", "|---|---|---|---|---|---|"]
+    the published ResNet/FCN BIM (pass the comparable points)."""
+    lines = ["| dataset | most robust (worst case) | its clean | best BIM (ours) | its clean | "
+             "best published BIM (its clean) | ours beats published |",
+             "|---|---|---|---|---|---|---|"]
     for d in datasets:
         best, bim = best_point(points, d), best_point(points, d, "bim")
         if best is None or bim is None:
             continue
         pub = PUBLISHED.get(d)
-        pub_bim = max((v[2] for v in pub.values()), default=math.nan) if pub else math.nan
-        beats = "–" if not pub else ("yes" if 100 * bim.mean["bim"] > pub_bim else "no")
+        top = max(pub.values(), key=lambda v: v[2]) if pub else None
+        beats = "–" if top is None else ("yes" if 100 * bim.mean["bim"] > top[2] else "no")
         lines.append(
             f"| {md_escape(d)} | {md_escape(best.arch)} {md_escape(best.mode)} "
             f"({_pct(best.mean['worst'])}) | {_pct(best.mean['clean'])} | {md_escape(bim.arch)} "
-            f"{md_escape(bim.mode)} ({_pct(bim.mean['bim'])}) | "
-            f"{'–' if math.isnan(pub_bim) else f'{pub_bim:.1f}'} | {beats} |")
+            f"{md_escape(bim.mode)} ({_pct(bim.mean['bim'])}) | {_pct(bim.mean['clean'])} | "
+            f"{'–' if top is None else f'{top[2]:.1f} ({top[0]:.1f})'} | {beats} |")
     return lines
 
 
@@ -105,7 +111,9 @@ def verdict_lines(corr: dict[str, RankCorrelation]) -> list[str]:
                f"dataset(s) (interval below 0: {', '.join(tally['supported']) or 'none'}); "
                f"the opposite on {len(tally['contradicted'])} "
                f"({', '.join(tally['contradicted']) or 'none'}); not settled on "
-               f"{len(tally['not settled'])}.")
+               f"{len(tally['not settled'])}"
+               + (f" ({few} with fewer than {MIN_CONFIGS} comparable configurations)"
+                  if (few := sum(math.isnan(c.rho) for c in per.values())) else "") + ".")
     return [md_escape(summary), "", *lines]
 
 
@@ -147,8 +155,10 @@ def write_report(cfg: ArchitecturesConfig, out: Path, rows: Sequence[ArchRow],
         [json.dumps(v) if isinstance(v, tuple) else v for v in asdict(r).values()]
         for r in rows]))
     points = aggregate(rows)
+    compared = comparable(points, window=cfg.clean_window)
     datasets = [p.name for p in cfg.datasets if any(r.dataset == p.name for r in rows)]
-    corr = curvature_correlations(points)
+    corr = curvature_correlations(compared)
+    every = curvature_correlations(points).get("pooled")
     expected = sum(len(cfg.archs) * len(cfg.modes) * len(p.seeds) for p in cfg.datasets)
     lines = [
         "# Which sequence architecture is most robust, and does curvature explain it?", "",
@@ -174,13 +184,22 @@ def write_report(cfg: ArchitecturesConfig, out: Path, rows: Sequence[ArchRow],
         "lower ≤ measured ≤ upper. Mean ± s.e. over seeds.", "",
         "## Verdict", "",
         "The poster: *robustness increases as decision-boundary curvature decreases*. "
-        "Spearman ρ(median R, worst-case robust accuracy) over the configurations of a "
-        "dataset (architecture × mode; each the mean over its seeds), 95 % bootstrap interval "
+        "Spearman ρ(median R, worst-case robust accuracy) over the comparable configurations "
+        "of a dataset (architecture × mode, each the mean over its seeds, whose clean accuracy "
+        f"is within {100 * cfg.clean_window:g} points of the dataset's best: "
+        f"{len(compared)} of {len(points)}), 95 % bootstrap interval "
         "(rule: `seqrobust.studies.architectures.table`):", "",
-        *verdict_lines(corr), "", *split_lines(split_correlations(points)), "",
+        *verdict_lines(corr), "",
+        *([f"Over every configuration, comparable or not: pooled {_rho(every)}, "
+           f"{every.outcome}.", ""] if every is not None else []),
+        *split_lines(split_correlations(compared)), "",
         *input_rank_lines(rows, [p.name for p in cfg.datasets]), "",
         "![robust accuracy against curvature](architectures.png)", "",
-        "## Most robust per dataset", "", *summary_lines(points, datasets), "",
+        "## Most robust per dataset", "",
+        f"Among the comparable configurations (clean accuracy within "
+        f"{100 * cfg.clean_window:g} points of the dataset's best). The published figures "
+        "are Fawaz et al.'s best BIM accuracy and its model's clean accuracy.", "",
+        *summary_lines(compared, datasets), "",
     ]
     panels = []
     for d in datasets:
@@ -189,15 +208,18 @@ def write_report(cfg: ArchitecturesConfig, out: Path, rows: Sequence[ArchRow],
         lines += [f"## {md_escape(d)}", "",
                   f"Units: {plan.units}; ε = {plan.eps:g}; {rs[0].n_attack} test inputs "
                   f"attacked, {rs[0].n_analyze} analysed; {plan.epochs} epochs.", "",
-                  *dataset_table(points, d, plan.eps), ""]
+                  *dataset_table(points, d, plan.eps, compared=compared), ""]
         ps = [p for p in points if p.dataset == d]
         panels.append(ScatterPanel(f"{mpl_escape(d)}: {_rho(corr[d])}",
                                    [p.mean["r"] for p in ps], [p.mean["worst"] for p in ps],
-                                   [p.arch for p in ps], [p.mode for p in ps]))
+                                   [p.arch for p in ps], [p.mode for p in ps],
+                                   faded=[p not in compared for p in ps]))
     if panels:
         save_figure(out, "architectures.png", lambda path: plot_scatter(
             panels, path, xlabel="median ‖H‖_F², mean over seeds (log)",
-            ylabel="worst-case robust acc. (%)"))
+            ylabel="worst-case robust acc. (%)",
+            caption="hollow: not compared (clean accuracy more than "
+                    f"{100 * cfg.clean_window:g} points below the dataset's best)"))
     if notes:
         lines += ["## Notes", "", *[f"- {md_escape(n)}" for n in notes], ""]
     config = json.dumps(asdict(cfg), indent=1)
