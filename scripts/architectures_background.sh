@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start (or resume) the full architecture study in the background with one worker
-# (scripts/study_background.sh; the frontier study takes the other core).
+# Start (or resume) the full architecture study in the background on both cores: two workers,
+# one thread each, no progress bars in the log (scripts/study_background.sh).
 # Usage: bash scripts/architectures_background.sh [options]
-exec bash "$(dirname "$0")/study_background.sh" architectures 1 "$@"
+exec bash "$(dirname "$0")/study_background.sh" architectures 2 --quiet "$@"
