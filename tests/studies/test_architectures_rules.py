@@ -20,7 +20,9 @@ from seqrobust.studies.architectures.table import (
     aggregate,
     comparable,
     curvature_correlations,
+    lead,
     rank_correlation,
+    ranked,
     split_correlations,
 )
 from seqrobust.studies.records import row_from_json, row_to_json
@@ -202,9 +204,29 @@ def test_report_ranks_only_comparable_configurations(tmp_path: Path) -> None:
     text = write_report(cfg, tmp_path, rows, []).read_text()
     assert "| rnn plain (not compared) |" in text and "| lstm plain |" in text
     summary = text.split("## Most robust per dataset")[1].split("## GunPoint")[0]
-    assert ("| GunPoint | lstm plain (30.0) | 96.0 | lstm plain (31.0) | 96.0 | 16.0 (100.0) | "
-            "yes |") in summary
+    assert ("| GunPoint | lstm plain (30.0) | 96.0 | tcn plain (20.0) | +10.0 (single seed) | "
+            "lstm plain (31.0) | 96.0 | 16.0 (100.0) | yes |") in summary
     assert "2 of 3" in text.split("## Verdict")[1]
+
+
+def test_lead_is_the_difference_of_means_with_its_standard_error(tmp_path: Path) -> None:
+    # lstm: worst (0.50, 0.54) mean 0.52 s.e. 0.02; tcn: (0.40, 0.46) mean 0.43 s.e. 0.03
+    rows = [_row(arch=a, seed=s, worst=w) for a, ws in (("tcn", (0.40, 0.46)),
+                                                      ("lstm", (0.50, 0.54)))
+            for s, w in enumerate(ws)]
+    first, second = ranked(aggregate(rows), "GunPoint")
+    assert (first.arch, second.arch) == ("lstm", "tcn")
+    diff, se = lead(first, second)
+    assert diff == pytest.approx(0.09) and se == pytest.approx(math.hypot(0.02, 0.03))
+    cfg = ArchitecturesConfig(datasets=(DataPlan("GunPoint"),))
+    text = write_report(cfg, tmp_path, rows, []).read_text()
+    assert "| +9.0 ± 3.6, clear |" in text  # 9.0 > 2 × 3.6
+    rows[3] = _row(arch="lstm", seed=1, worst=0.60)  # lstm 0.55 ± 0.05: 12.0 > 2 × 5.8
+    text = write_report(cfg, tmp_path, rows, []).read_text()
+    assert "| +12.0 ± 5.8, clear |" in text
+    rows[2:] = [_row(arch="lstm", seed=s, worst=w) for s, w in enumerate((0.46, 0.56))]
+    text = write_report(cfg, tmp_path, rows, []).read_text()  # 0.51 ± 0.05: 8.0 < 2 × 5.8
+    assert "| +8.0 ± 5.8, within noise |" in text
 
 
 def test_config_checks_and_names() -> None:

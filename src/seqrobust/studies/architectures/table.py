@@ -202,12 +202,26 @@ def comparable(points: Sequence[ArchPoint], *, window: float) -> list[ArchPoint]
             and p.mean["clean"] >= best[p.dataset] - window - 1e-12]
 
 
+def ranked(points: Sequence[ArchPoint], dataset: str, metric: str = "worst"
+           ) -> list[ArchPoint]:
+    """The points of ``dataset`` with a finite mean ``metric``, highest first."""
+    found = [p for p in points if p.dataset == dataset and math.isfinite(p.mean[metric])]
+    return sorted(found, key=lambda p: p.mean[metric], reverse=True)
+
+
 def best_point(points: Sequence[ArchPoint], dataset: str, metric: str = "worst"
                ) -> ArchPoint | None:
     """The point of ``dataset`` with the highest mean ``metric``."""
-    found = [p for p in points if p.dataset == dataset and math.isfinite(p.mean[metric])]
-    return max(found, key=lambda p: p.mean[metric], default=None)
+    return next(iter(ranked(points, dataset, metric)), None)
+
+
+def lead(first: ArchPoint, second: ArchPoint, metric: str = "worst") -> tuple[float, float]:
+    """``first``'s lead over ``second`` in mean ``metric`` and the standard error of that
+    difference, ``sqrt(se₁² + se₂²)`` (NaN unless both have at least two seeds)."""
+    return (first.mean[metric] - second.mean[metric],
+            math.hypot(first.se[metric], second.se[metric]))
 
 
 __all__ = ["METRICS", "MIN_CONFIGS", "ArchPoint", "RankCorrelation", "aggregate", "best_point",
-           "comparable", "curvature_correlations", "rank_correlation", "split_correlations"]
+           "comparable", "curvature_correlations", "lead", "rank_correlation", "ranked",
+           "split_correlations"]
