@@ -13,7 +13,7 @@ from scipy.stats import rankdata, spearmanr
 
 from seqrobust.studies.architectures import ArchitecturesConfig, DataPlan
 from seqrobust.studies.architectures.evaluate import ArchRow, quartiles
-from seqrobust.studies.architectures.report import write_report
+from seqrobust.studies.architectures.report import measure_lines, write_report
 from seqrobust.studies.architectures.select import choose_lam, scan_lams
 from seqrobust.studies.architectures.table import (
     MIN_CONFIGS,
@@ -166,6 +166,15 @@ def test_split_correlations_separate_architectures_from_defences() -> None:
     assert (between.n, within.n) == (10, 40)
     assert between.rho == pytest.approx(1.0) and between.outcome == "contradicted"
     assert within.rho == pytest.approx(-1.0) and within.outcome == "supported"
+
+
+def test_measure_lines_recompute_the_pooled_rho_with_lambda_max_and_the_gradient() -> None:
+    rows = [replace(r, v=(0.0, -r.worst, 0.0), j=(0.0, r.worst ** 2, 0.0))
+            for r in _grid(("GunPoint", "ArrowHead"))]
+    (line,) = measure_lines(aggregate(rows))
+    assert ("median λ_max of the margin Hessian ρ = -1.00 [-1.00, -1.00] (n = 40), supported"
+            in line)
+    assert "median |J| ρ = +1.00 [+1.00, +1.00] (n = 40), contradicted" in line
 
 
 def test_comparable_keeps_configurations_near_each_datasets_best_clean_accuracy() -> None:

@@ -150,6 +150,20 @@ def split_lines(split: dict[str, RankCorrelation]) -> list[str]:
             "model's boundary most make it the most robust?)."]
 
 
+MEASURES = {"v": "median λ_max of the margin Hessian", "j": "median |J|"}
+"""The other per-model measures the pooled ρ is recomputed with (context, not the rule)."""
+
+
+def measure_lines(points: Sequence[ArchPoint]) -> list[str]:
+    """The pooled ρ with :data:`MEASURES` in place of median R (over ``points``)."""
+    parts = [f"{text} {_rho(c)}, {c.outcome}" for key, text in MEASURES.items()
+             if (c := curvature_correlations(points, curvature=key).get("pooled")) is not None]
+    if not parts:
+        return []
+    return ["With another measure in place of median R (context, not the rule): pooled "
+            + "; ".join(parts) + "."]
+
+
 def input_rank_lines(rows: Sequence[ArchRow], datasets: Sequence[str]) -> list[str]:
     """How curvature ranks the inputs *within* each model (the poster's view): per dataset the
     median over models of ρ(λ_max, measured minimal distance)."""
@@ -215,6 +229,7 @@ def write_report(cfg: ArchitecturesConfig, out: Path, rows: Sequence[ArchRow],
         *([f"Over every configuration, comparable or not: pooled {_rho(every)}, "
            f"{every.outcome}.", ""] if every is not None else []),
         *split_lines(split_correlations(compared)), "",
+        *measure_lines(compared), "",
         *input_rank_lines(rows, [p.name for p in cfg.datasets]), "",
         "![robust accuracy against curvature](architectures.png)", "",
         "## Most robust per dataset", "",
@@ -251,5 +266,5 @@ def write_report(cfg: ArchitecturesConfig, out: Path, rows: Sequence[ArchRow],
     return write_text_atomic(out, "architectures.md", "\n".join(lines))
 
 
-__all__ = ["dataset_table", "input_rank_lines", "split_lines", "summary_lines",
+__all__ = ["dataset_table", "input_rank_lines", "measure_lines", "split_lines", "summary_lines",
            "verdict_lines", "write_report"]
