@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from arch_cases import arch_row as _row
 from scipy.stats import rankdata, spearmanr
 
 from seqrobust.studies.architectures import ArchitecturesConfig, DataPlan
@@ -99,16 +100,6 @@ def test_grouped_rank_correlation_ranks_within_groups() -> None:
     assert spearmanr(x, y).statistic > 0
     c = rank_correlation(x, y, groups=groups, reps=300)
     assert c.rho == pytest.approx(-1.0) and c.outcome == "supported"
-
-
-def _row(**kw: object) -> ArchRow:
-    base = dict(dataset="GunPoint", arch="gru", mode="plain", lam=0.0, seed=0, clean=0.9,
-                fgsm=0.5, bim=0.3, pgd=((0.05, 0.6), (0.1, 0.25)), worst=0.2, n_attack=150,
-                v=(0.1, 0.2, 0.3), r=(1.0, 2.0, math.nan), j=(0.5, 0.6, 0.7), bracket=0.8,
-                rho_inputs=-0.4,
-                n_analyze=50, val=0.9, val_plain=0.9, train_seconds=12.0, eval_seconds=3.0)
-    base.update(kw)
-    return ArchRow(**base)  # type: ignore[arg-type]
 
 
 def test_row_round_trips_through_json_with_nan() -> None:
