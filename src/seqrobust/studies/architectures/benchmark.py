@@ -38,7 +38,7 @@ def benchmark_lines(points: Sequence[ArchPoint], compared: Sequence[ArchPoint],
     rows = [d for d in datasets if d in PUBLISHED]
     if not rows:
         return []
-    published = sorted({name for d in rows for name in PUBLISHED[d]})
+    published = list(dict.fromkeys(name for d in rows for name in PUBLISHED[d]))
     head = ["dataset", *(f"{n} (published)" for n in published), *map(md_escape, archs)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for d in rows:
