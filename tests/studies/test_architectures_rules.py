@@ -14,7 +14,7 @@ from scipy.stats import rankdata, spearmanr
 
 from seqrobust.studies.architectures import ArchitecturesConfig, DataPlan
 from seqrobust.studies.architectures.evaluate import ArchRow, quartiles
-from seqrobust.studies.architectures.report import measure_lines, write_report
+from seqrobust.studies.architectures.report import dataset_table, measure_lines, write_report
 from seqrobust.studies.architectures.select import choose_lam, scan_lams
 from seqrobust.studies.architectures.table import (
     MIN_CONFIGS,
@@ -121,6 +121,14 @@ def test_aggregate_means_and_standard_errors_over_seeds() -> None:
     assert gru.mean["worst"] == pytest.approx(0.3) and gru.mean["r"] == pytest.approx(2.0)
     assert gru.se["worst"] == pytest.approx(0.1)  # std(ddof=1)/sqrt(2) of (0.2, 0.4)
     assert math.isnan(points[1].se["worst"]) and gru.pgd[0.1] == pytest.approx(0.25)
+    assert gru.quartiles["r"] == (0.0, 0.0) and gru.quartiles["v"] == pytest.approx((0.1, 0.3))
+
+
+def test_dataset_table_shows_median_and_quartiles_of_each_measure() -> None:
+    rows = [_row(seed=s, r=(q, 2 * q, 3 * q)) for s, q in enumerate((1.0, 3.0))]
+    (row,) = dataset_table(aggregate(rows), "GunPoint", 0.1)[-1:]
+    cells = row.split(" | ")
+    assert "4 [2, 6]" in cells and "0.2 [0.1, 0.3]" in cells and "0.6 [0.5, 0.7]" in cells
 
 
 MODES4 = ("plain", "jacobian", "hessian", "cure")

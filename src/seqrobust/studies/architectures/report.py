@@ -44,6 +44,11 @@ def _num(x: float) -> str:
     return "–" if not math.isfinite(x) else f"{x:.3g}"
 
 
+def _spread(p: ArchPoint, key: str) -> str:
+    low, high = p.quartiles[key]
+    return f"{_num(p.mean[key])} [{_num(low)}, {_num(high)}]"
+
+
 def _signed(x: float) -> str:
     return "–" if not math.isfinite(x) else f"{x:+.2f}"
 
@@ -59,7 +64,8 @@ def dataset_table(points: Sequence[ArchPoint], dataset: str, eps: float, *,
     """The Markdown table of one dataset, published rows first where there are any; points
     not in ``compared`` (default: all are) are marked "(not compared)"."""
     head = ["model", "λ", "seeds", "clean", "FGSM", "BIM", f"PGD-30 ε={eps:g}",
-            f"worst ε={eps:g}", "λ_max (median)", "‖H‖_F² (median)", "|J| (median)",
+            f"worst ε={eps:g}", "λ_max median [quartiles]", "‖H‖_F² median [quartiles]",
+            "|J| median [quartiles]",
             "bracketed", "ρ(v, dist.) inputs", "train s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, (clean, fgsm, bim) in PUBLISHED.get(dataset, {}).items():
@@ -73,7 +79,7 @@ def dataset_table(points: Sequence[ArchPoint], dataset: str, eps: float, *,
                  f"{p.lam:g}", str(p.seeds), _pct(m["clean"], s["clean"]),
                  _pct(m["fgsm"], s["fgsm"]), _pct(m["bim"], s["bim"]),
                  _pct(p.pgd.get(eps, math.nan)),
-                 _pct(m["worst"], s["worst"]), _num(m["v"]), _num(m["r"]), _num(m["j"]),
+                 _pct(m["worst"], s["worst"]), *(_spread(p, k) for k in ("v", "r", "j")),
                  _pct(m["bracket"]), _signed(m["rho_inputs"]), f"{m['train_seconds']:.0f}"]
         lines.append("| " + " | ".join(cells) + " |")
     return lines

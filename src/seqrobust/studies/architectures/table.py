@@ -49,7 +49,8 @@ METRICS = ("clean", "fgsm", "bim", "worst", "v", "r", "j", "bracket", "rho_input
 @dataclass(frozen=True)
 class ArchPoint:
     """One (dataset, architecture, mode): means and standard errors over seeds (``v``, ``r``,
-    ``j``: of each model's median)."""
+    ``j``: of each model's median; ``quartiles``: the means of each model's lower and upper
+    quartile of them)."""
 
     dataset: str
     arch: str
@@ -59,6 +60,7 @@ class ArchPoint:
     mean: dict[str, float]
     se: dict[str, float]
     pgd: dict[float, float]
+    quartiles: dict[str, tuple[float, float]]
 
 
 def _value(row: ArchRow, metric: str) -> float:
@@ -85,9 +87,11 @@ def aggregate(rows: Sequence[ArchRow]) -> list[ArchPoint]:
         stats = {m: _mean_se([_value(r, m) for r in rs]) for m in METRICS}
         eps = sorted({e for r in rs for e, _ in r.pgd})
         pgd = {e: _mean_se([r.at(e) for r in rs])[0] for e in eps}
+        quartiles = {m: (_mean_se([getattr(r, m)[0] for r in rs])[0],
+                         _mean_se([getattr(r, m)[2] for r in rs])[0]) for m in ("v", "r", "j")}
         points.append(ArchPoint(dataset, arch, mode, rs[0].lam, len(rs),
                                 {m: s[0] for m, s in stats.items()},
-                                {m: s[1] for m, s in stats.items()}, pgd))
+                                {m: s[1] for m, s in stats.items()}, pgd, quartiles))
     return points
 
 
