@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import rankdata, spearmanr
+from scipy.stats import rankdata
 
 from seqrobust.studies.architectures.evaluate import ArchRow
 
@@ -114,10 +114,17 @@ class RankCorrelation:
         return "not settled"
 
 
-def _rho(x: np.ndarray, y: np.ndarray) -> float:
-    if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return math.nan
-    return float(spearmanr(x, y).statistic)
+def _rho_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Spearman's ρ of each row of ``x`` with the same row of ``y`` (``(reps, n)``); NaN for
+    a row with fewer than 3 columns or a constant ``x`` or ``y``."""
+    rx, ry = rankdata(x, axis=1), rankdata(y, axis=1)
+    rx -= rx.mean(axis=1, keepdims=True)
+    ry -= ry.mean(axis=1, keepdims=True)
+    den = np.sqrt((rx * rx).sum(axis=1) * (ry * ry).sum(axis=1))
+    out = np.full(x.shape[0], math.nan)
+    ok = (den > 0) & (x.shape[1] >= 3)
+    out[ok] = (rx * ry).sum(axis=1)[ok] / den[ok]
+    return out
 
 
 def rank_correlation(x: Sequence[float], y: Sequence[float], *, groups: Sequence[str] | None = None,
@@ -133,31 +140,31 @@ def rank_correlation(x: Sequence[float], y: Sequence[float], *, groups: Sequence
     ga = np.asarray(groups if groups is not None else [""] * len(xa))
     keep = np.isfinite(xa) & np.isfinite(ya)
     xa, ya, ga = xa[keep], ya[keep], ga[keep]
-    labels = sorted(set(ga.tolist()))
-    members = [np.flatnonzero(ga == g) for g in labels]
+    members = [np.flatnonzero(ga == g) for g in sorted(set(ga.tolist()))]
 
-    def ranked(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        xs, ys = [], []
+    def rho(idx: np.ndarray) -> np.ndarray:
+        """ρ of each row of ``idx`` (``(reps, n)``: each group's indices in one block, in
+        the order of ``members``), ranks taken within each block."""
+        parts, start = [], 0
         for m in members:
-            take = idx[np.isin(idx, m)]
-            if take.size:
-                xs.append(rankdata(xa[take]) / take.size)
-                ys.append(rankdata(ya[take]) / take.size)
-        if not xs:
-            return np.empty(0), np.empty(0)
-        return np.concatenate(xs), np.concatenate(ys)
+            block = idx[:, start:start + m.size]
+            parts.append([rankdata(v[block], axis=1) / m.size for v in (xa, ya)])
+            start += m.size
+        if not parts:
+            return np.full(idx.shape[0], math.nan)
+        return _rho_rows(*(np.concatenate([p[k] for p in parts], axis=1) for k in (0, 1)))
 
-    rho = _rho(*ranked(np.arange(xa.size)))
-    if math.isnan(rho) or xa.size < min_n:
+    point = float(rho(np.concatenate(members, dtype=int)[None, :] if members
+                      else np.empty((1, 0), dtype=int))[0])
+    if math.isnan(point) or xa.size < min_n:
         return RankCorrelation(math.nan, math.nan, math.nan, int(xa.size))
     rng = np.random.default_rng(seed)
-    boots = []
-    for _ in range(reps):
-        idx = np.concatenate([rng.choice(m, size=m.size) for m in members])
-        boots.append(_rho(*ranked(idx)))
-    b = np.asarray([v for v in boots if math.isfinite(v)])
+    idx = np.stack([np.concatenate([rng.choice(m, size=m.size) for m in members])
+                    for _ in range(reps)])
+    b = rho(idx)
+    b = b[np.isfinite(b)]
     low, high = np.quantile(b, ((1 - level) / 2, (1 + level) / 2)) if b.size else (math.nan,) * 2
-    return RankCorrelation(rho, float(low), float(high), int(xa.size))
+    return RankCorrelation(point, float(low), float(high), int(xa.size))
 
 
 def curvature_correlations(points: Sequence[ArchPoint], *, curvature: str = "r",
