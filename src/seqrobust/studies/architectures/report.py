@@ -217,6 +217,7 @@ def write_report(cfg: ArchitecturesConfig, out: Path, rows: Sequence[ArchRow],
     expected = sum(len(cfg.archs) * len(cfg.modes) * len(p.seeds) for p in cfg.datasets)
     lines = [
         "# Which sequence architecture is most robust, and does curvature explain it?", "",
+        "## Progress", "",
         f"{len(rows)} of {expected} final models recorded ("
         f"{sum(r.train_seconds + r.eval_seconds for r in rows) / 3600:.1f} h of training and "
         "measurement, one thread each, selection models not counted)"
@@ -224,6 +225,7 @@ def write_report(cfg: ArchitecturesConfig, out: Path, rows: Sequence[ArchRow],
            f"{', '.join(md_escape(p) for p in pending[:6])}"
            f"{f' and {len(pending) - 6} more' if len(pending) > 6 else ''}." if pending
            else "; the study is complete."), "",
+        "## Protocol", "",
         f"Architectures {', '.join(cfg.archs)} (hidden {cfg.hidden}, {cfg.layers} layers; TCN: "
         f"blocks covering the sequence) × modes {', '.join(m.name for m in cfg.modes)}. λ per "
         f"mode: the largest of its grid whose validation accuracy (a stratified "
