@@ -186,14 +186,16 @@ def input_rank_lines(rows: Sequence[ArchRow], datasets: Sequence[str]) -> list[s
             + "; ".join(parts) + "."]
 
 
-def _benchmark_section(points: Sequence[ArchPoint], compared: Sequence[ArchPoint],
-                       datasets: Sequence[str], archs: Sequence[str]) -> list[str]:
-    table = benchmark_lines(points, compared, datasets, archs)
+def _benchmark_section(cfg: ArchitecturesConfig, points: Sequence[ArchPoint],
+                       compared: Sequence[ArchPoint], datasets: Sequence[str]) -> list[str]:
+    table = benchmark_lines(points, compared, datasets, cfg.archs)
     if not table:
         return []
+    ours = sorted({(cfg.plan(d).eps, cfg.plan(d).units) for d in datasets if d in PUBLISHED})
     return ["## Against the published benchmark", "",
-            "Accuracy (%) clean / FGSM / BIM at ε = 0.1 in the published protocol's units. "
-            "Ours: for each architecture, its comparable configuration with the highest BIM "
+            "Accuracy (%) clean / FGSM / BIM; published: ε = 0.1 in the archive's z-normalised "
+            "units; ours: " + ", ".join(f"ε = {e:g} in {u} units" for e, u in ours) + ". "
+            "For each of our architectures: its comparable configuration with the highest BIM "
             "accuracy (the defence in brackets), mean over seeds; *not compared*: no "
             "configuration of it came within the clean-accuracy window.", "", *table, ""]
 
@@ -260,7 +262,7 @@ def write_report(cfg: ArchitecturesConfig, out: Path, rows: Sequence[ArchRow],
         "robust configuration's worst case minus the next one's, ± the standard error of the "
         f"difference over seeds; *clear* when above {LEAD_SE:g} standard errors.", "",
         *summary_lines(compared, datasets), "",
-        *_benchmark_section(points, compared, datasets, cfg.archs),
+        *_benchmark_section(cfg, points, compared, datasets),
     ]
     panels = []
     for d in datasets:
