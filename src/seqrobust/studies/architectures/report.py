@@ -194,7 +194,8 @@ def _benchmark_section(cfg: ArchitecturesConfig, points: Sequence[ArchPoint],
     ours = sorted({(cfg.plan(d).eps, cfg.plan(d).units) for d in datasets if d in PUBLISHED})
     return ["## Against the published benchmark", "",
             "Accuracy (%) clean / FGSM / BIM; published: ε = 0.1 in the archive's z-normalised "
-            "units; ours: " + ", ".join(f"ε = {e:g} in {u} units" for e, u in ours) + ". "
+            "units; ours: " + ", ".join(f"ε = {e:g} in {u} units" + (" (the same: the series as aeon ships them)"
+                                                    if u == "raw" else "") for e, u in ours) + ". "
             "For each of our architectures: its comparable configuration with the highest BIM "
             "accuracy (the defence in brackets), mean over seeds; *not compared*: no "
             "configuration of it came within the clean-accuracy window.", "", *table, ""]
