@@ -191,11 +191,12 @@ def _benchmark_section(cfg: ArchitecturesConfig, points: Sequence[ArchPoint],
     table = benchmark_lines(points, compared, datasets, cfg.archs)
     if not table:
         return []
-    ours = sorted({(cfg.plan(d).eps, cfg.plan(d).units) for d in datasets if d in PUBLISHED})
+    same = " (the same: the series as aeon ships them)"
+    ours = ", ".join(f"ε = {e:g} in {u} units{same if u == 'raw' else ''}" for e, u in sorted(
+        {(cfg.plan(d).eps, cfg.plan(d).units) for d in datasets if d in PUBLISHED}))
     return ["## Against the published benchmark", "",
             "Accuracy (%) clean / FGSM / BIM; published: ε = 0.1 in the archive's z-normalised "
-            "units; ours: " + ", ".join(f"ε = {e:g} in {u} units" + (" (the same: the series as aeon ships them)"
-                                                    if u == "raw" else "") for e, u in ours) + ". "
+            f"units; ours: {ours}. "
             "For each of our architectures: its comparable configuration with the highest BIM "
             "accuracy (the defence in brackets), mean over seeds; *not compared*: no "
             "configuration of it came within the clean-accuracy window.", "", *table, ""]
