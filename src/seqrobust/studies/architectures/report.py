@@ -14,30 +14,27 @@ from pathlib import Path
 from seqrobust._safeio import write_text_atomic
 from seqrobust.reporting.text import md_code_block, md_escape, mpl_escape
 from seqrobust.runs.outputs import check_targets, csv_text, save_figure
-from seqrobust.studies.architectures.benchmark import benchmark_lines
 from seqrobust.studies.architectures.config import ArchitecturesConfig
 from seqrobust.studies.architectures.evaluate import ArchRow
 from seqrobust.studies.architectures.published import PUBLISHED, SOURCE
+from seqrobust.studies.architectures.summary import (
+    LEAD_SE,
+    architecture_lines,
+    benchmark_lines,
+    pct,
+    summary_lines,
+)
 from seqrobust.studies.architectures.table import (
     MIN_CONFIGS,
     ArchPoint,
     RankCorrelation,
     aggregate,
-    best_point,
     comparable,
     curvature_correlations,
-    lead,
-    ranked,
     split_correlations,
 )
 
 NAMES = ("architectures.md", "architectures.csv", "architectures.png")
-
-
-def _pct(x: float, se: float = math.nan) -> str:
-    if not math.isfinite(x):
-        return "–"
-    return f"{100 * x:.1f}" if not math.isfinite(se) else f"{100 * x:.1f} ± {100 * se:.1f}"
 
 
 def _num(x: float) -> str:
@@ -76,53 +73,12 @@ def dataset_table(points: Sequence[ArchPoint], dataset: str, eps: float, *,
         m, s = p.mean, p.se
         mark = "" if compared is None or p in compared else " (not compared)"
         cells = [f"{md_escape(p.arch)} {md_escape(p.mode)}{mark}", "–" if p.mode == "plain" else
-                 f"{p.lam:g}", str(p.seeds), _pct(m["clean"], s["clean"]),
-                 _pct(m["fgsm"], s["fgsm"]), _pct(m["bim"], s["bim"]),
-                 _pct(p.pgd.get(eps, math.nan)),
-                 _pct(m["worst"], s["worst"]), *(_spread(p, k) for k in ("v", "r", "j")),
-                 _pct(m["bracket"]), _signed(m["rho_inputs"]), f"{m['train_seconds']:.0f}"]
+                 f"{p.lam:g}", str(p.seeds), pct(m["clean"], s["clean"]),
+                 pct(m["fgsm"], s["fgsm"]), pct(m["bim"], s["bim"]),
+                 pct(p.pgd.get(eps, math.nan)),
+                 pct(m["worst"], s["worst"]), *(_spread(p, k) for k in ("v", "r", "j")),
+                 pct(m["bracket"]), _signed(m["rho_inputs"]), f"{m['train_seconds']:.0f}"]
         lines.append("| " + " | ".join(cells) + " |")
-    return lines
-
-
-LEAD_SE = 2.0
-"""A lead of more than this many standard errors of the difference counts as clear."""
-
-
-def _lead(first: ArchPoint, rest: Sequence[ArchPoint]) -> str:
-    if not rest:
-        return "–"
-    diff, se = lead(first, rest[0])
-    if not math.isfinite(se):
-        return f"{100 * diff:+.1f} (single seed)"
-    word = "clear" if diff > LEAD_SE * se else "within noise"
-    return f"{100 * diff:+.1f} ± {100 * se:.1f}, {word}"
-
-
-def summary_lines(points: Sequence[ArchPoint], datasets: Sequence[str]) -> list[str]:
-    """Per dataset: the most robust model (worst case), its lead over the next one, and
-    whether our best BIM accuracy beats the published ResNet/FCN BIM (pass the comparable
-    points)."""
-    lines = ["| dataset | most robust (worst case) | its clean | next (worst case) | lead | "
-             "best BIM (ours) | its clean | best published BIM (its clean) | "
-             "ours beats published |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for d in datasets:
-        order, bim = ranked(points, d), best_point(points, d, "bim")
-        if not order or bim is None:
-            continue
-        best, rest = order[0], order[1:]
-        nxt = (f"{md_escape(rest[0].arch)} {md_escape(rest[0].mode)} "
-               f"({_pct(rest[0].mean['worst'])})") if rest else "–"
-        pub = PUBLISHED.get(d)
-        top = max(pub.values(), key=lambda v: v[2]) if pub else None
-        beats = "–" if top is None else ("yes" if 100 * bim.mean["bim"] > top[2] else "no")
-        lines.append(
-            f"| {md_escape(d)} | {md_escape(best.arch)} {md_escape(best.mode)} "
-            f"({_pct(best.mean['worst'])}) | {_pct(best.mean['clean'])} | {nxt} | "
-            f"{_lead(best, rest)} | {md_escape(bim.arch)} "
-            f"{md_escape(bim.mode)} ({_pct(bim.mean['bim'])}) | {_pct(bim.mean['clean'])} | "
-            f"{'–' if top is None else f'{top[2]:.1f} ({top[0]:.1f})'} | {beats} |")
     return lines
 
 
@@ -264,6 +220,11 @@ def write_report(cfg: ArchitecturesConfig, out: Path, rows: Sequence[ArchRow],
         "robust configuration's worst case minus the next one's, ± the standard error of the "
         f"difference over seeds; *clear* when above {LEAD_SE:g} standard errors.", "",
         *summary_lines(compared, datasets), "",
+        "## Architectures ranked", "",
+        "Each architecture's most robust comparable configuration (worst case %, any defence) "
+        "per dataset, and its mean rank among the architectures over the datasets where it "
+        "has one (1: most robust); – : no configuration of it is comparable there.", "",
+        *architecture_lines(compared, datasets, cfg.archs), "",
         *_benchmark_section(cfg, points, compared, datasets),
     ]
     panels = []
@@ -292,5 +253,5 @@ def write_report(cfg: ArchitecturesConfig, out: Path, rows: Sequence[ArchRow],
     return write_text_atomic(out, "architectures.md", "\n".join(lines))
 
 
-__all__ = ["dataset_table", "input_rank_lines", "measure_lines", "split_lines", "summary_lines",
-           "verdict_lines", "write_report"]
+__all__ = ["dataset_table", "input_rank_lines", "measure_lines", "split_lines", "verdict_lines",
+           "write_report"]

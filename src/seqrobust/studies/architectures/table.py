@@ -233,6 +233,24 @@ def lead(first: ArchPoint, second: ArchPoint, metric: str = "worst") -> tuple[fl
             math.hypot(first.se[metric], second.se[metric]))
 
 
-__all__ = ["METRICS", "MIN_CONFIGS", "ArchPoint", "RankCorrelation", "aggregate", "best_point",
+def architecture_ranks(points: Sequence[ArchPoint], datasets: Sequence[str],
+                       archs: Sequence[str]) -> dict[str, tuple[list[ArchPoint | None], float]]:
+    """Per architecture: its most robust point (highest mean worst case, any mode) on each of
+    ``datasets`` (``None`` where it has none among ``points``, e.g. none comparable), and its
+    mean rank among the architectures over the datasets where it has one (1: most robust;
+    ties share the mean rank; NaN where it has none)."""
+    best = {a: [best_point([p for p in points if p.arch == a], d) for d in datasets]
+            for a in archs}
+    ranks: dict[str, list[float]] = {a: [] for a in archs}
+    for i in range(len(datasets)):
+        present = [(a, p) for a in archs if (p := best[a][i]) is not None]
+        order = rankdata([-p.mean["worst"] for _, p in present])
+        for (a, _), r in zip(present, order, strict=True):
+            ranks[a].append(float(r))
+    return {a: (best[a], float(np.mean(ranks[a])) if ranks[a] else math.nan) for a in archs}
+
+
+__all__ = ["METRICS", "MIN_CONFIGS", "ArchPoint", "RankCorrelation", "aggregate",
+           "architecture_ranks", "best_point",
            "comparable", "curvature_correlations", "lead", "rank_correlation", "ranked",
            "split_correlations"]

@@ -1,4 +1,4 @@
-"""The table of our models against the published UCR benchmark."""
+"""The cross-dataset tables: architectures ranked and ours against the published benchmark."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 from arch_cases import arch_row as _row
 
 from seqrobust.studies.architectures import ArchitecturesConfig, DataPlan
-from seqrobust.studies.architectures.benchmark import benchmark_lines
 from seqrobust.studies.architectures.report import write_report
+from seqrobust.studies.architectures.summary import architecture_lines, benchmark_lines
 from seqrobust.studies.architectures.table import aggregate, comparable
 
 
@@ -34,3 +34,18 @@ def test_each_architecture_shows_its_comparable_configuration_with_the_best_bim(
     text = write_report(cfg, tmp_path, rows, []).read_text()
     assert lines[2].replace("| – |", "| – | – | – |") in text.split(
         "## Against the published benchmark")[1]
+
+
+def test_architectures_are_ranked_by_their_most_robust_configuration_per_dataset() -> None:
+    rows = [_row(dataset=d, arch=a, mode=m, worst=w) for d, a, m, w in (
+        ("GunPoint", "tcn", "plain", 0.5), ("GunPoint", "tcn", "cure", 0.7),  # tcn: 0.7 cure
+        ("GunPoint", "lstm", "plain", 0.6), ("GunPoint", "gru", "plain", 0.6),
+        ("ArrowHead", "lstm", "plain", 0.3), ("ArrowHead", "tcn", "hessian", 0.2))]
+    lines = architecture_lines(aggregate(rows), ["GunPoint", "ArrowHead"], ["gru", "lstm", "tcn",
+                                                                          "rnn"])
+    assert lines[0] == "| architecture | GunPoint | ArrowHead | mean rank (datasets) |"
+    # GunPoint: tcn 1, lstm and gru tie at 2.5; ArrowHead: lstm 1, tcn 2; rnn has no model
+    assert lines[2:] == ["| tcn | 70.0 cure | 20.0 hessian | 1.5 (2) |",
+                         "| lstm | 60.0 plain | 30.0 plain | 1.8 (2) |",
+                         "| gru | 60.0 plain | – | 2.5 (1) |",
+                         "| rnn | – | – | – |"]
