@@ -32,6 +32,8 @@ def relink(text: str, folder: str) -> str:
 def sync(readme: Path, report: Path, study: str) -> int:
     """Copy the report's sections into ``readme`` (written atomically); the blocks copied."""
     pattern = re.compile(rf"(<!-- {study}: ([^\n]+?) -->\n).*?(<!-- /{study} -->)", re.S)
+    if not report.is_file():
+        sys.exit(f"error: no report {report}: run seqrobust reproduce {study} --report-only first")
     body = report.read_text()
     text, n = pattern.subn(
         lambda m: f"{m.group(1)}{relink(section(body, m.group(2)), study)}\n{m.group(3)}",

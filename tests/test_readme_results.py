@@ -51,3 +51,5 @@ def test_a_missing_section_or_block_stops_with_its_name(tmp_path: Path) -> None:
     readme.write_text("no markers\n")
     with pytest.raises(SystemExit, match="has no '<!-- s: HEADING -->' block"):
         readme_results.sync(readme, report, "s")
+    with pytest.raises(SystemExit, match="no report .*missing.md: run seqrobust reproduce s"):
+        readme_results.sync(readme, tmp_path / "missing.md", "s")
