@@ -161,3 +161,28 @@ def test_cli_reproduce_architectures(study: Path, monkeypatch: pytest.MonkeyPatc
     assert main(["reproduce", "architectures", "--quick", "--out", str(study), "--quiet",
                  "--shard", "3/2"]) == 2
     assert "shard" in capsys.readouterr().err
+
+
+def test_further_seeds_do_not_depend_on_the_schedule(study: Path, tmp_path: Path) -> None:
+    """The second pass runs one task per final model; run in another order, in a fresh run
+    folder, they record the same measurements."""
+    import shutil
+
+    from seqrobust.studies.architectures.runner import unit_task
+
+    records = tmp_path / "records"
+    shutil.copytree(study / "records", records)
+    folder = records / "ItalyPowerDemand" / "gru"
+    for p in folder.glob("*-s1.json"):
+        p.unlink()
+    for mode in ("hessian", "plain"):  # the reverse of the first run's order
+        unit_task(CFG, 0, tmp_path / "out", records, "cpu", (1,), (mode,), False)
+
+    def rows(root: Path) -> dict[str, dict[str, object]]:
+        found = {}
+        for p in (root / "ItalyPowerDemand" / "gru").glob("*-s1.json"):
+            row = json.loads(p.read_text())["row"]
+            found[p.name] = {k: v for k, v in row.items() if not k.endswith("seconds")}
+        return found
+
+    assert len(rows(records)) == 2 and rows(records) == rows(study / "records")

@@ -24,8 +24,9 @@ architectures_cmd = study_command(
     whether curvature explains robustness.
 
     Resumes: models with a record in RECORDS are never retrained; finished trainings and
-    evaluations in OUT are reused, a killed training resumes from its checkpoint. A task is
-    one (dataset, architecture) pair; every pair's first seed runs before any further seed.
+    evaluations in OUT are reused, a killed training resumes from its checkpoint. Every
+    (dataset, architecture) pair's selection and first seed run (one task per pair) before
+    any further seed (one task per model); --shard splits the pairs.
     """)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, TypeVar
@@ -14,8 +16,18 @@ from tqdm import tqdm
 R = TypeVar("R")
 
 
-def _worker_init(threads: int) -> None:
+def _exit_with(parent: int, every: float) -> None:
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(1)  # orphaned: the run was killed, its tasks resume from their checkpoints
+
+
+def _worker_init(threads: int, every: float = 2.0) -> None:
+    """One worker's setup: ``threads`` torch threads, and an exit within ``every`` seconds of
+    its parent's death (however the parent dies: a killed study stops all its work, and a
+    restart does not find its run folders locked by orphans still computing)."""
     torch.set_num_threads(threads)
+    threading.Thread(target=_exit_with, args=(os.getppid(), every), daemon=True).start()
 
 
 def run_tasks(fn: Callable[..., R], calls: Sequence[tuple[Any, ...]], *, workers: int = 1,
@@ -23,7 +35,8 @@ def run_tasks(fn: Callable[..., R], calls: Sequence[tuple[Any, ...]], *, workers
     """``fn(*args, progress)`` for every ``args`` in ``calls``, with a progress bar.
 
     ``workers > 1`` runs them in that many spawned processes with ``cpu_count // workers``
-    threads each (their own progress bars off); results come back in completion order.
+    threads each (their own progress bars off); results come back in completion order. The
+    workers exit when this process dies, killed or not.
 
     Raises:
         ValueError: if ``workers`` is not a positive integer.

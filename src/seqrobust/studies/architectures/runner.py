@@ -149,9 +149,9 @@ def _final(cfg: ArchitecturesConfig, dataset: str, arch: str, mode: Method,
 
 
 def unit_task(cfg: ArchitecturesConfig, index: int, out: Path, records: Path, device: str,
-              seeds: tuple[int, ...], progress: bool) -> list[str]:
-    """Unit ``index`` of ``cfg.units()``: selection, then its final models of ``seeds``; the
-    notes."""
+              seeds: tuple[int, ...], modes: tuple[str, ...], progress: bool) -> list[str]:
+    """Unit ``index`` of ``cfg.units()``: selection (reused once recorded), then its final
+    models of ``seeds`` × ``modes`` (names in ``cfg.modes``); the notes."""
     dataset, arch = cfg.units()[index]
     out, records = out / dataset / arch, records / dataset / arch
     chosen = selection(cfg, dataset, arch, out, records, device, progress)
@@ -159,8 +159,9 @@ def unit_task(cfg: ArchitecturesConfig, index: int, out: Path, records: Path, de
     notes: set[str] = set()
     for seed in seeds:
         for mode in cfg.modes:
-            _final(cfg, dataset, arch, mode, chosen[mode.name], seed, out, records, device,
-                   progress, notes)
+            if mode.name in modes:
+                _final(cfg, dataset, arch, mode, chosen[mode.name], seed, out, records,
+                       device, progress, notes)
     return sorted(notes)
 
 
@@ -200,9 +201,11 @@ def run_architectures(
         progress: progress bars.
         records: folder of the per-model records (default ``out/records``); the committed study
             uses ``docs/results/architectures/records``.
-        workers: units run at a time (processes, ``cpu_count // workers`` threads each), in
-            two passes: every unit's selection and first-seed final models, then the final
-            models of the further seeds.
+        workers: tasks run at a time (processes, ``cpu_count // workers`` threads each), in
+            two passes: one task per unit for its selection and first-seed final models, then
+            one task per final model of the further seeds (so that a unit of slow models does
+            not keep the other workers idle at the end). Every model is seeded on its own, so
+            its record does not depend on the schedule.
         shard: this job's share of the units, every ``shard.count``-th from ``shard.index``.
         report_only: train nothing; write the (interim) report from the records found.
 
@@ -217,12 +220,15 @@ def run_architectures(
     results: list[list[str]] = []
     # every unit's first seed before any unit's further seeds, so that the whole grid is
     # covered early; the second pass starts when the first has ended (it reuses the selection)
-    for part, desc in ((slice(0, 1), "architectures (first seed)"),
-                       (slice(1, None), "architectures (further seeds)")):
-        calls = [(cfg, i, out, records, device, seeds) for i in todo
-                 if (seeds := cfg.plan(units[i][0]).seeds[part])]
+    modes = tuple(m.name for m in cfg.modes)
+    first = [(cfg, i, out, records, device, cfg.plan(units[i][0]).seeds[:1], modes)
+             for i in todo]
+    further = [(cfg, i, out, records, device, (seed,), (mode,)) for i in todo
+               for seed in cfg.plan(units[i][0]).seeds[1:] for mode in modes]
+    for calls, desc, unit in ((first, "architectures (first seed)", "unit"),
+                              (further, "architectures (further seeds)", "model")):
         results += run_tasks(unit_task, calls, workers=workers, progress=progress, desc=desc,
-                             unit="unit")
+                             unit=unit)
     rows, pending = finished_rows(cfg, records)
     return write_report(cfg, out, rows, sorted({n for found in results for n in found}),
                         pending=pending)
