@@ -1,6 +1,7 @@
 """Free text (run names, labels, units, paths, notes) made safe where it is rendered: in
 Markdown (:func:`md_escape`, :func:`md_code_block`) and in matplotlib text, whose mathtext
-reads a pair of ``$`` as a formula (:func:`mpl_escape`).
+reads a pair of ``$`` as a formula (:func:`mpl_escape`); Markdown tables
+(:func:`md_table`, :func:`md_row`).
 
 >>> md_escape("a|b *c* [d](e)")
 'a\\\\|b \\\\*c\\\\* \\\\[d\\\\](e)'
@@ -11,6 +12,7 @@ reads a pair of ``$`` as a formula (:func:`mpl_escape`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 
 _MD_SPECIAL = set("\\`*[]<>|~$&")
 _LINE_START = re.compile(r"^\s*(?:(?P<mark>>|#+(?=\s|$)|[+=-](?=\s|$|[=-]))|\d+(?P<num>[.)])"
@@ -67,4 +69,27 @@ def mpl_escape(text: object) -> str:
     return " ".join(str(text).splitlines()).replace("$", r"\$")
 
 
-__all__ = ["md_code_block", "md_escape", "mpl_escape"]
+def md_row(cells: Sequence[object]) -> str:
+    """One Markdown table row, ``| a | b |`` (cells as given: escape free text first)."""
+    return "| " + " | ".join(map(str, cells)) + " |"
+
+
+def md_table(head: Sequence[object], rows: Iterable[Sequence[object]]) -> list[str]:
+    """The lines of a Markdown table: the header ``head``, its rule, then one line per row.
+
+    Cells are written as given (:func:`md_escape` free text first).
+
+    Raises:
+        ValueError: if a row has another number of cells than ``head`` (it would render
+            shifted).
+    """
+    lines = [md_row(head), "|" + "---|" * len(head)]
+    for row in rows:
+        if len(row) != len(head):
+            raise ValueError(f"a table row has {len(row)} cells, its header {len(head)}: "
+                             f"{md_row(row)}")
+        lines.append(md_row(row))
+    return lines
+
+
+__all__ = ["md_code_block", "md_escape", "md_row", "md_table", "mpl_escape"]

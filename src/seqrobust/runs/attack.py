@@ -14,7 +14,7 @@ from seqrobust.attacks.base import MAX_RADII
 from seqrobust.data import SequenceData
 from seqrobust.measure.checks import Check, sanity_checks
 from seqrobust.measure.robustness import AttackSettings, RobustnessCurve, robustness_curve
-from seqrobust.reporting.text import md_escape, mpl_escape
+from seqrobust.reporting.text import md_escape, md_table, mpl_escape
 from seqrobust.runs.load import ModelSource, as_source, load_source, require_inputs
 from seqrobust.runs.outputs import check_targets, save_figure, write_csv, write_json
 from seqrobust.runs.shards import WHOLE, Shard, shard_file, shard_indices
@@ -125,9 +125,7 @@ def _eps_column(unit: str) -> str:
 def format_table(curves: list[RobustnessCurve], *, eps: tuple[float, ...]) -> str:
     """A Markdown table: one row per curve, clean accuracy and robust accuracy (%) at ``eps``
     (labels escaped: :func:`~seqrobust.reporting.text.md_escape`)."""
-    head = "| model | attack | n | clean | " + " | ".join(f"ε={e:g}" for e in eps) + " |"
-    rule = "|" + "---|" * (4 + len(eps))
-    rows = [head, rule]
+    rows = []
     for c in curves:
         cells = []
         for e in eps:
@@ -135,12 +133,10 @@ def format_table(curves: list[RobustnessCurve], *, eps: tuple[float, ...]) -> st
                 cells.append(f"{100 * c.at(e):.1f}")
             except ValueError:
                 cells.append("–")
-        rows.append(
-            f"| {md_escape(c.label)} | {c.settings.attack} | {c.n} | "
-            f"{100 * c.clean_accuracy:.2f} | "
-            + " | ".join(cells) + " |"
-        )
-    return "\n".join(rows)
+        rows.append([md_escape(c.label), c.settings.attack, c.n,
+                     f"{100 * c.clean_accuracy:.2f}", *cells])
+    return "\n".join(md_table(["model", "attack", "n", "clean", *(f"ε={e:g}" for e in eps)],
+                              rows))
 
 
 def format_checks(checks: list[Check], *, escape: bool = True) -> str:

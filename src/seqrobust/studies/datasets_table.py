@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from seqrobust._safeio import write_text_atomic
-from seqrobust.reporting.text import md_escape
+from seqrobust.reporting.text import md_escape, md_table
 from seqrobust.runs.outputs import check_targets, write_csv
 
 COLUMNS = (
@@ -40,31 +40,25 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     time was not measured, marked ``w``); dataset and mode names escaped."""
     if not rows:
         return ""
-    lines = [
-        "| dataset | mode | λ | clean % | ε₁, ε₂ | PGD ε₁ % | PGD ε₂ % | Square ε₁ % | "
-        "Square ε₂ % | found / analysed | "
-        "median lower | "
-        "median measured | lower≤meas≤upper % | lower≤meas % | median v | median v·t/\\|J\\|² | "
-        "Spearman(v, meas) | train CPU s |",
-        "|" + "---|" * 18,
-    ]
+    head = ["dataset", "mode", "λ", "clean %", "ε₁, ε₂", "PGD ε₁ %", "PGD ε₂ %", "Square ε₁ %",
+            "Square ε₂ %", "found / analysed", "median lower", "median measured",
+            "lower≤meas≤upper %", "lower≤meas %", "median v", "median v·t/\\|J\\|²",
+            "Spearman(v, meas)", "train CPU s"]
+    table = []
     for r in rows:
         cpu = r.get("train_cpu_seconds", math.nan)
         train_s = _num(cpu, ".0f") if math.isfinite(cpu) else _num(r["train_seconds"], ".0f") + "w"
-        lines.append(
-            f"| {md_escape(r['dataset'])} | {md_escape(r['mode'])} | "
-            f"{_num(r['lam'], 'g') if r['lam'] else '–'} | "
-            f"{100 * r['clean_acc']:.1f} | {r['eps1']:g}, {r['eps2']:g} | "
-            f"{100 * r['pgd_acc_eps1']:.1f} | {100 * r['pgd_acc_eps2']:.1f} | "
-            f"{_num(r.get('square_acc_eps1'), '.1f', 100)} | "
-            f"{_num(r.get('square_acc_eps2'), '.1f', 100)} | "
-            f"{r.get('attacked', '?')} / {r['analysed']} | {_num(r['median_lower'], '.3f')} | "
-            f"{_num(r['median_measured'], '.3f')} | "
-            f"{_num(r['bracket'], '.0f', 100)} | {_num(r['lower_le_measured'], '.0f', 100)} | "
-            f"{_num(r['median_v'], '.3g')} | {_num(r.get('median_vt_over_j2'), '.3g')} | "
-            f"{_num(r['spearman_v'], '+.2f')} | {train_s} |"
-        )
-    return "\n".join(lines)
+        table.append([
+            md_escape(r["dataset"]), md_escape(r["mode"]),
+            _num(r["lam"], "g") if r["lam"] else "–", f"{100 * r['clean_acc']:.1f}",
+            f"{r['eps1']:g}, {r['eps2']:g}", f"{100 * r['pgd_acc_eps1']:.1f}",
+            f"{100 * r['pgd_acc_eps2']:.1f}", _num(r.get("square_acc_eps1"), ".1f", 100),
+            _num(r.get("square_acc_eps2"), ".1f", 100),
+            f"{r.get('attacked', '?')} / {r['analysed']}", _num(r["median_lower"], ".3f"),
+            _num(r["median_measured"], ".3f"), _num(r["bracket"], ".0f", 100),
+            _num(r["lower_le_measured"], ".0f", 100), _num(r["median_v"], ".3g"),
+            _num(r.get("median_vt_over_j2"), ".3g"), _num(r["spearman_v"], "+.2f"), train_s])
+    return "\n".join(md_table(head, table))
 
 
 __all__ = ["COLUMNS", "format_table", "write_table"]

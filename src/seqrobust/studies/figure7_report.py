@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from seqrobust._safeio import write_text_atomic
 from seqrobust.measure.checks import Check
 from seqrobust.measure.robustness import RobustnessCurve
-from seqrobust.reporting.text import md_code_block, md_escape, mpl_escape
+from seqrobust.reporting.text import md_code_block, md_escape, md_table, mpl_escape
 from seqrobust.runs.attack import format_checks, format_table
 from seqrobust.runs.outputs import check_targets, save_figure, write_csv
 
@@ -85,10 +85,9 @@ def write_figure7(
         "",
         f"Kept: the largest λ within {100 * cfg.max_drop:.0f} point of plain (else the smallest).",
         "",
-        "| regulariser | λ | clean % | kept |",
-        "|---|---|---|---|",
-        *[f"| {md_escape(r)} | {lam:g} | {100 * a:.2f} | {'yes' if k else ''} |"
-          for r, lam, a, k in sweep_rows],
+        *md_table(["regulariser", "λ", "clean %", "kept"],
+                  [[md_escape(r), f"{lam:g}", f"{100 * a:.2f}", "yes" if k else ""]
+                   for r, lam, a, k in sweep_rows]),
         "",
         f"## Reliability check (first {cfg.check_n} inputs; APGD {cfg.apgd_steps} steps, "
         f"Square {cfg.square_queries} queries)",
@@ -100,13 +99,14 @@ def write_figure7(
     ]
     for label, found in checks.items():
         lines += [f"### {md_escape(label)}", "", format_checks(found), ""]
-    lines += ["## Timing", "", "| model | attack | n | seconds |", "|---|---|---|---|"]
-    lines += [f"| {md_escape(c.label)} | {c.settings.attack} | {c.n} | {c.seconds:.1f} |"
-              for c in [*curves, *extra]]
-    lines += ["", "## Provenance", "", "| model | weights SHA-256 | data SHA-256 (as loaded) |",
-              "|---|---|---|"]
-    lines += [f"| {md_escape(label)} | {_short(p.get('weights_sha256'))} | "
-              f"{_short(p.get('data_tensors_sha256'))} |" for label, p in provenance.items()]
+    lines += ["## Timing", "", *md_table(
+        ["model", "attack", "n", "seconds"],
+        [[md_escape(c.label), c.settings.attack, c.n, f"{c.seconds:.1f}"]
+         for c in [*curves, *extra]])]
+    lines += ["", "## Provenance", "", *md_table(
+        ["model", "weights SHA-256", "data SHA-256 (as loaded)"],
+        [[md_escape(label), _short(p.get("weights_sha256")),
+          _short(p.get("data_tensors_sha256"))] for label, p in provenance.items()])]
     if notes:
         lines += ["", "## Notes", "", *[f"- {md_escape(n)}" for n in notes]]
     lines += ["", "## Configuration", "", md_code_block(json.dumps(asdict(cfg), indent=1),

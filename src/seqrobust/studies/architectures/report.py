@@ -12,7 +12,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 from seqrobust._safeio import write_text_atomic
-from seqrobust.reporting.text import md_code_block, md_escape, mpl_escape
+from seqrobust.reporting.text import md_code_block, md_escape, md_table, mpl_escape
 from seqrobust.runs.outputs import check_targets, csv_text, save_figure
 from seqrobust.studies.architectures.config import ArchitecturesConfig
 from seqrobust.studies.architectures.evaluate import ArchRow
@@ -64,11 +64,8 @@ def dataset_table(points: Sequence[ArchPoint], dataset: str, eps: float, *,
             f"worst ε={eps:g}", "λ_max median [quartiles]", "‖H‖_F² median [quartiles]",
             "|J| median [quartiles]",
             "bracketed", "ρ(v, dist.) inputs", "train s"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for name, (clean, fgsm, bim) in PUBLISHED.get(dataset, {}).items():
-        cells = [f"**{name}** ({SOURCE})", "–", "–", f"{clean:.1f}", f"{fgsm:.1f}",
-                 f"{bim:.1f}", *["–"] * 8]
-        lines.append("| " + " | ".join(cells) + " |")
+    rows = [[f"**{name}** ({SOURCE})", "–", "–", f"{clean:.1f}", f"{fgsm:.1f}", f"{bim:.1f}",
+             *["–"] * 8] for name, (clean, fgsm, bim) in PUBLISHED.get(dataset, {}).items()]
     for p in (q for q in points if q.dataset == dataset):
         m, s = p.mean, p.se
         mark = "" if compared is None or p in compared else " (not compared)"
@@ -78,8 +75,8 @@ def dataset_table(points: Sequence[ArchPoint], dataset: str, eps: float, *,
                  pct(p.pgd.get(eps, math.nan)),
                  pct(m["worst"], s["worst"]), *(_spread(p, k) for k in ("v", "r", "j")),
                  pct(m["bracket"]), _signed(m["rho_inputs"]), f"{m['train_seconds']:.0f}"]
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
+        rows.append(cells)
+    return md_table(head, rows)
 
 
 def verdict_lines(corr: dict[str, RankCorrelation]) -> list[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from seqrobust.reporting.text import md_escape
+from seqrobust.reporting.text import md_escape, md_table
 from seqrobust.studies.architectures.published import PUBLISHED
 from seqrobust.studies.architectures.table import (
     ArchPoint,
@@ -43,10 +43,10 @@ def summary_lines(points: Sequence[ArchPoint], datasets: Sequence[str]) -> list[
     """Per dataset: the most robust model (worst case), its lead over the next one, and
     whether our best BIM accuracy beats the published ResNet/FCN BIM (pass the comparable
     points)."""
-    lines = ["| dataset | most robust (worst case) | its clean | next (worst case) | lead | "
-             "best BIM (ours) | its clean | best published BIM (its clean) | "
-             "ours beats published |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    head = ["dataset", "most robust (worst case)", "its clean", "next (worst case)", "lead",
+            "best BIM (ours)", "its clean", "best published BIM (its clean)",
+            "ours beats published"]
+    rows = []
     for d in datasets:
         order, bim = ranked(points, d), best_point(points, d, "bim")
         if not order or bim is None:
@@ -57,13 +57,13 @@ def summary_lines(points: Sequence[ArchPoint], datasets: Sequence[str]) -> list[
         pub = PUBLISHED.get(d)
         top = max(pub.values(), key=lambda v: v[2]) if pub else None
         beats = "–" if top is None else ("yes" if 100 * bim.mean["bim"] > top[2] else "no")
-        lines.append(
-            f"| {md_escape(d)} | {md_escape(best.arch)} {md_escape(best.mode)} "
-            f"({pct(best.mean['worst'])}) | {pct(best.mean['clean'])} | {nxt} | "
-            f"{_lead(best, rest)} | {md_escape(bim.arch)} "
-            f"{md_escape(bim.mode)} ({pct(bim.mean['bim'])}) | {pct(bim.mean['clean'])} | "
-            f"{'–' if top is None else f'{top[2]:.1f} ({top[0]:.1f})'} | {beats} |")
-    return lines
+        rows.append([
+            md_escape(d), f"{md_escape(best.arch)} {md_escape(best.mode)} "
+            f"({pct(best.mean['worst'])})", pct(best.mean["clean"]), nxt, _lead(best, rest),
+            f"{md_escape(bim.arch)} {md_escape(bim.mode)} ({pct(bim.mean['bim'])})",
+            pct(bim.mean["clean"]), "–" if top is None else f"{top[2]:.1f} ({top[0]:.1f})",
+            beats])
+    return md_table(head, rows)
 
 
 def architecture_lines(points: Sequence[ArchPoint], datasets: Sequence[str],
@@ -72,15 +72,15 @@ def architecture_lines(points: Sequence[ArchPoint], datasets: Sequence[str],
     dataset (pass the comparable points) and its mean rank, best first."""
     found = architecture_ranks(points, datasets, archs)
     head = ["architecture", *map(md_escape, datasets), "mean rank (datasets)"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    rows = []
     for a, (best, rank) in sorted(found.items(), key=lambda kv: (math.isnan(kv[1][1]),
                                                                  kv[1][1])):
         cells = [md_escape(a), *("–" if p is None else f"{pct(p.mean['worst'])} "
                                  f"{md_escape(p.mode)}" for p in best),
                  "–" if math.isnan(rank) else
                  f"{rank:.1f} ({sum(p is not None for p in best)})"]
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
+        rows.append(cells)
+    return md_table(head, rows)
 
 
 def _triple(clean: float, fgsm: float, bim: float) -> str:
@@ -111,13 +111,10 @@ def benchmark_lines(points: Sequence[ArchPoint], compared: Sequence[ArchPoint],
         return []
     published = list(dict.fromkeys(name for d in rows for name in PUBLISHED[d]))
     head = ["dataset", *(f"{n} (published)" for n in published), *map(md_escape, archs)]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for d in rows:
-        cells = [md_escape(d)]
-        cells += [_triple(*PUBLISHED[d][n]) if n in PUBLISHED[d] else "–" for n in published]
-        cells += [_cell(points, compared, d, a) for a in archs]
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
+    return md_table(head, ([md_escape(d),
+                            *(_triple(*PUBLISHED[d][n]) if n in PUBLISHED[d] else "–"
+                              for n in published),
+                            *(_cell(points, compared, d, a) for a in archs)] for d in rows))
 
 
 __all__ = ["LEAD_SE", "architecture_lines", "benchmark_lines", "pct", "summary_lines"]

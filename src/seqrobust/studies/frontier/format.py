@@ -7,7 +7,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from seqrobust.reporting.text import md_escape
+from seqrobust.reporting.text import md_escape, md_table
 from seqrobust.runs import outputs
 from seqrobust.studies.frontier.table import FrontierPoint, FrontierRow, Stat, lookup
 
@@ -42,7 +42,7 @@ def format_points(
     head = (["method", "λ", "seeds", "clean %"] + [f"PGD ε={e:g}" for e in key_eps]
             + [f"worst ε={e:g}" for e in worst_eps] + [f"robust ε={headline_eps:g}",
             "AUC %", "mean ‖H‖_F²", "mean |J|", "train s", "attack s"])
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    rows = []
     for p in points:
         pgd = dict(p.pgd)
         worst = dict(p.worst)
@@ -52,8 +52,8 @@ def format_points(
         cells += [pct(worst[e]) if e in worst else "–" for e in worst_eps]
         cells += [pct(p.robust), pct(p.auc), num(p.mean_r), num(p.mean_j),
                   f"{p.train_seconds.mean:.3g}", f"{p.attack_seconds.mean:.3g}"]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        rows.append(cells)
+    return "\n".join(md_table(head, rows))
 
 
 CSV_FIXED = ("method", "estimator", "lam", "seed", "clean_pct")

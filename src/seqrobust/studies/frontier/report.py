@@ -11,7 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from seqrobust._safeio import write_text_atomic
-from seqrobust.reporting.text import md_code_block, md_escape, mpl_escape
+from seqrobust.reporting.text import md_code_block, md_escape, md_table, mpl_escape
 from seqrobust.runs.outputs import check_targets, save_figure
 from seqrobust.studies.frontier.config import FrontierConfig
 from seqrobust.studies.frontier.format import format_points, pct, point_label, write_csv
@@ -82,19 +82,18 @@ def verdict_lines(
     parts.append(f"Decided by a two-sided Welch t-test at {100 * cfg.confidence:g} % over "
                  f"{seeds} seed(s) per point (no test with one); the claim needs the "
                  "reference to beat every baseline.")
-    lines = [" ".join(parts), "",
-             f"| method | best matched point | clean % | {name} % | {md_escape(ref)} − method "
-             "(points) "
-             "| Welch threshold | outcome |", "|---|---|---|---|---|---|---|"]
+    head = ["method", "best matched point", "clean %", f"{name} %",
+            f"{md_escape(ref)} − method (points)", "Welch threshold", "outcome"]
+    table = []
     for o in others:
         c = comps[o]
         mark = " (baseline)" if o in cfg.baselines else ""
         clean = pct(c.other.clean, 2) if c.other else "–"
         value = pct(getattr(c.other, metric)) if c.other else "–"
         limit = "–" if math.isnan(c.threshold) else f"±{100 * c.threshold:.1f}"
-        lines.append(f"| {md_escape(o)}{mark} | {point_label(c.other)} | {clean} | {value} | "
-                     f"{_points_text(c.diff, c.se)} | {limit} | {_outcome(c, ref)} |")
-    return lines
+        table.append([f"{md_escape(o)}{mark}", point_label(c.other), clean, value,
+                      _points_text(c.diff, c.se), limit, _outcome(c, ref)])
+    return [" ".join(parts), "", *md_table(head, table)]
 
 
 def checks_lines(
@@ -112,25 +111,23 @@ def checks_lines(
         limit = "" if math.isnan(c.threshold) else f" (±{100 * c.threshold:.1f})"
         return f"{_points_text(c.diff, c.se)}{limit}, {_outcome(c, ref)}"
 
-    lines = [f"Not part of the rule: how {name} comparisons move with the matching window "
-             f"(the rule uses {100 * cfg.match_tol:g} point), and with λ picked without the "
-             "seed that scores it.", "",
-             f"| window (points) | {md_escape(ref)} point | "
-             + " | ".join(f"vs {md_escape(o)}" for o in others) + " | claim |",
-             "|---|---|" + "---|" * len(others) + "---|"]
+    windows = []
     for tol, comps in window_comparisons(points, ref, others, metric="robust", tols=tols,
                                          confidence=cfg.confidence):
         baseline = [c for c, o in zip(comps, others, strict=True) if o in cfg.baselines]
-        lines.append(f"| {100 * tol:g} | {point_label(comps[0].reference)} | "
-                     + " | ".join(cell(c) for c in comps) + f" | {claim_status(baseline)} |")
+        windows.append([f"{100 * tol:g}", point_label(comps[0].reference),
+                        *map(cell, comps), claim_status(baseline)])
+    lines = [f"Not part of the rule: how {name} comparisons move with the matching window "
+             f"(the rule uses {100 * cfg.match_tol:g} point), and with λ picked without the "
+             "seed that scores it.", "",
+             *md_table(["window (points)", f"{md_escape(ref)} point",
+                        *(f"vs {md_escape(o)}" for o in others), "claim"], windows)]
     lines += ["", f"Held-out seed: for each seed, plain's clean accuracy and each method's best "
               f"matched λ ({100 * cfg.match_tol:g}-point window) come from the other seeds, "
               f"and {md_escape(ref)} − method is measured on the held-out seed; the mean over "
               "held-out seeds is judged by a paired t-test at "
-              f"{100 * cfg.confidence:g} %.", "",
-              f"| method | λ picked ({md_escape(ref)} / method), per held-out seed | difference "
-              "per held-out seed (points) | mean ± s.e. | t threshold | outcome |",
-              "|---|---|---|---|---|---|"]
+              f"{100 * cfg.confidence:g} %.", ""]
+    heldout = []
     for o in others:
         diffs = heldout_seed_diffs(rows, ref, o, metric="robust", tol=cfg.match_tol,
                                    headline_eps=cfg.headline_eps)
@@ -140,9 +137,11 @@ def checks_lines(
         per_seed = ", ".join(f"{100 * d.diff:+.1f}" for d in diffs)
         limit = "–" if math.isnan(threshold) else f"±{100 * threshold:.1f}"
         verdict = Comparison(None, o, None, mean, se, threshold, outcome)
-        lines.append(f"| {md_escape(o)} | {picked or '–'} | {per_seed or '–'} | "
-                     f"{_points_text(mean, se)} | {limit} | {_outcome(verdict, ref)} |")
-    return lines
+        heldout.append([md_escape(o), picked or "–", per_seed or "–", _points_text(mean, se),
+                        limit, _outcome(verdict, ref)])
+    return lines + md_table(["method", f"λ picked ({md_escape(ref)} / method), per held-out "
+                             "seed", "difference per held-out seed (points)", "mean ± s.e.",
+                             "t threshold", "outcome"], heldout)
 
 
 def coverage_lines(points: Sequence[FrontierPoint]) -> list[str]:
@@ -150,20 +149,19 @@ def coverage_lines(points: Sequence[FrontierPoint]) -> list[str]:
     that difference of seed means (a grid should start near "no effect"), and the
     clean-accuracy cost at both ends (it should reach a 3-point cost)."""
     plain = next(p for p in points if p.method == "plain")
-    lines = ["| method | λ range | robust gain at smallest λ (points) | clean cost at smallest λ "
-             f"| at largest λ | reaches {100 * COVERAGE_DROP:g}-point cost |",
-             "|---|---|---|---|---|---|"]
+    rows = []
     methods = list(dict.fromkeys(p.method for p in points if p.method != "plain"))
     for m in methods:
         pts = sorted((p for p in points if p.method == m), key=lambda p: p.lam)
         drops = [plain.clean.mean - p.clean.mean for p in pts]
         gain = pts[0].robust.mean - plain.robust.mean
         se = math.hypot(pts[0].robust.se, plain.robust.se)
-        lines.append(f"| {md_escape(m)} | {pts[0].lam:g} … {pts[-1].lam:g} | "
-                     f"{_points_text(gain, se)} | "
-                     f"{100 * drops[0]:+.2f} | {100 * drops[-1]:+.2f} | "
-                     f"{'yes' if max(drops) >= COVERAGE_DROP else 'no'} |")
-    return lines
+        rows.append([md_escape(m), f"{pts[0].lam:g} … {pts[-1].lam:g}", _points_text(gain, se),
+                     f"{100 * drops[0]:+.2f}", f"{100 * drops[-1]:+.2f}",
+                     "yes" if max(drops) >= COVERAGE_DROP else "no"])
+    return md_table(["method", "λ range", "robust gain at smallest λ (points)",
+                     "clean cost at smallest λ", "at largest λ",
+                     f"reaches {100 * COVERAGE_DROP:g}-point cost"], rows)
 
 
 def strength_lines(rows: Sequence[FrontierRow]) -> list[str]:
