@@ -8,7 +8,11 @@ from arch_cases import arch_row as _row
 
 from seqrobust.studies.architectures import ArchitecturesConfig, DataPlan
 from seqrobust.studies.architectures.report import write_report
-from seqrobust.studies.architectures.summary import architecture_lines, benchmark_lines
+from seqrobust.studies.architectures.summary import (
+    architecture_lines,
+    benchmark_lines,
+    remaining_hours,
+)
 from seqrobust.studies.architectures.table import aggregate, comparable
 
 
@@ -49,3 +53,15 @@ def test_architectures_are_ranked_by_their_most_robust_configuration_per_dataset
                          "| lstm | 60.0 plain | 30.0 plain | 1.8 (2) |",
                          "| gru | 60.0 plain | – | 2.5 (1) |",
                          "| rnn | – | – | – |"]
+
+
+def test_the_work_left_is_priced_by_the_same_configurations_recorded_seeds() -> None:
+    rows = [_row(), _row(mode="cure", lam=1.0, train_seconds=100.0, eval_seconds=20.0),
+            _row(mode="cure", lam=1.0, seed=1, train_seconds=60.0, eval_seconds=0.0)]
+    expected = [("GunPoint", "gru", m, s) for m in ("plain", "cure") for s in (0, 1, 2)]
+    expected += [("GunPoint", "gru", "jacobian", 0)]
+    # plain seeds 1, 2 at 15 s each; cure seed 2 at the mean of its seeds, (120 + 60) / 2;
+    # jacobian has no recorded seed
+    hours, unknown = remaining_hours(rows, expected)
+    assert hours * 3600 == 2 * 15.0 + 90.0 and unknown == 1
+    assert remaining_hours(rows, [("GunPoint", "gru", "plain", 0)]) == (0.0, 0)

@@ -22,6 +22,7 @@ from seqrobust.studies.architectures.summary import (
     architecture_lines,
     benchmark_lines,
     pct,
+    remaining_hours,
     summary_lines,
 )
 from seqrobust.studies.architectures.table import (
@@ -171,17 +172,21 @@ def write_report(cfg: ArchitecturesConfig, out: Path, rows: Sequence[ArchRow],
     datasets = [p.name for p in cfg.datasets if any(r.dataset == p.name for r in rows)]
     corr = curvature_correlations(compared)
     every = curvature_correlations(points).get("pooled")
-    expected = sum(len(cfg.archs) * len(cfg.modes) * len(p.seeds) for p in cfg.datasets)
+    expected = [(p.name, a, m.name, s) for p in cfg.datasets for a in cfg.archs
+                for m in cfg.modes for s in p.seeds]
+    left, unknown = remaining_hours(rows, expected)
     lines = [
         "# Which sequence architecture is most robust, and does curvature explain it?", "",
         "## Progress", "",
-        f"{len(rows)} of {expected} final models recorded ("
+        f"{len(rows)} of {len(expected)} final models recorded ("
         f"{sum(r.train_seconds + r.eval_seconds for r in rows) / 3600:.1f} h of training and "
         "measurement, one thread each, selection models not counted)"
         + (f"; {len(pending)} unit(s) not finished: "
            f"{', '.join(md_escape(p) for p in pending[:6])}"
-           f"{f' and {len(pending) - 6} more' if len(pending) > 6 else ''}." if pending
-           else "; the study is complete."), "",
+           f"{f' and {len(pending) - 6} more' if len(pending) > 6 else ''}; about "
+           f"{left:.1f} h left at the cost of the same configurations' recorded seeds"
+           + (f" (and {unknown} model(s) with none recorded)" if unknown else "") + "."
+           if pending else "; the study is complete."), "",
         "## Protocol", "",
         f"Architectures {', '.join(cfg.archs)} (hidden {cfg.hidden}, {cfg.layers} layers; TCN: "
         f"blocks covering the sequence) × modes {', '.join(m.name for m in cfg.modes)}. λ per "

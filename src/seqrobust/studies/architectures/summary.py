@@ -5,9 +5,10 @@ datasets, and our models against the published UCR benchmark (Fawaz et al., IJCN
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from seqrobust.reporting.text import md_escape, md_table
+from seqrobust.studies.architectures.evaluate import ArchRow
 from seqrobust.studies.architectures.published import PUBLISHED
 from seqrobust.studies.architectures.table import (
     ArchPoint,
@@ -117,4 +118,28 @@ def benchmark_lines(points: Sequence[ArchPoint], compared: Sequence[ArchPoint],
                             *(_cell(points, compared, d, a) for a in archs)] for d in rows))
 
 
-__all__ = ["LEAD_SE", "architecture_lines", "benchmark_lines", "pct", "summary_lines"]
+def remaining_hours(rows: Sequence[ArchRow], expected: Iterable[tuple[str, str, str, int]]
+                    ) -> tuple[float, int]:
+    """An estimate of the work left: for every ``(dataset, arch, mode, seed)`` of
+    ``expected`` without a row, the mean training + measurement seconds of the rows of the
+    same dataset, architecture and mode (other seeds); in hours, with the number of missing
+    models that have no such row (not counted)."""
+    cost: dict[tuple[str, str, str], list[float]] = {}
+    done = set()
+    for r in rows:
+        cost.setdefault((r.dataset, r.arch, r.mode), []).append(r.train_seconds + r.eval_seconds)
+        done.add((r.dataset, r.arch, r.mode, r.seed))
+    seconds, unknown = 0.0, 0
+    for key in expected:
+        if key in done:
+            continue
+        same = cost.get(key[:3])
+        if same:
+            seconds += sum(same) / len(same)
+        else:
+            unknown += 1
+    return seconds / 3600, unknown
+
+
+__all__ = ["LEAD_SE", "architecture_lines", "benchmark_lines", "pct", "remaining_hours",
+           "summary_lines"]
