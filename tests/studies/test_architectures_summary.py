@@ -11,9 +11,10 @@ from seqrobust.studies.architectures.report import write_report
 from seqrobust.studies.architectures.summary import (
     architecture_lines,
     benchmark_lines,
+    head_to_head_lines,
     remaining_hours,
 )
-from seqrobust.studies.architectures.table import aggregate, comparable
+from seqrobust.studies.architectures.table import aggregate, comparable, head_to_head
 
 
 def test_each_architecture_shows_its_comparable_configuration_with_the_best_bim(
@@ -65,3 +66,20 @@ def test_the_work_left_is_priced_by_the_same_configurations_recorded_seeds() -> 
     hours, unknown = remaining_hours(rows, expected)
     assert hours * 3600 == 2 * 15.0 + 90.0 and unknown == 1
     assert remaining_hours(rows, [("GunPoint", "gru", "plain", 0)]) == (0.0, 0)
+
+
+def test_head_to_head_compares_two_architectures_on_their_shared_datasets() -> None:
+    rows = [_row(dataset="A", arch="x", worst=0.5),
+            _row(dataset="A", arch="x", mode="cure", lam=1.0, worst=0.1),  # not its best
+            _row(dataset="B", arch="x", worst=0.6),
+            _row(dataset="A", arch="y", worst=0.4), _row(dataset="B", arch="y", worst=0.7),
+            _row(dataset="A", arch="z", worst=0.5)]  # z: on A only, level with x
+    points = aggregate(rows)
+    games = head_to_head(points, ["A", "B"], ["x", "y", "z"])
+    assert games["x", "y"] == (1, 1, 0) and games["y", "x"] == (1, 1, 0)
+    assert games["x", "z"] == (0, 0, 1) and games["z", "y"] == (1, 0, 0)
+    assert games["y", "z"] == (0, 1, 0) and len(games) == 6
+    lines = head_to_head_lines(points, ["A", "B"], ["x", "y", "z"])
+    # mean ranks: x (1.5 + 2) / 2, y (3 + 1) / 2, z 1.5: order z, x, y
+    assert lines[0] == "| architecture | vs z | vs x | vs y |"
+    assert lines[3] == "| x | 0–0 (1 tied) | – | 1–1 |"

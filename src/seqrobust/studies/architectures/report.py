@@ -21,6 +21,7 @@ from seqrobust.studies.architectures.summary import (
     LEAD_SE,
     architecture_lines,
     benchmark_lines,
+    head_to_head_lines,
     pct,
     remaining_hours,
     summary_lines,
@@ -227,6 +228,10 @@ def write_report(cfg: ArchitecturesConfig, out: Path, rows: Sequence[ArchRow],
         "per dataset, and its mean rank among the architectures over the datasets where it "
         "has one (1: most robust); – : no configuration of it is comparable there.", "",
         *architecture_lines(compared, datasets, cfg.archs), "",
+        "Head to head, on the same datasets (the mean rank above averages over different "
+        "ones): datasets where the row's most robust comparable configuration has the higher "
+        "worst case – datasets where the column's has.", "",
+        *head_to_head_lines(compared, datasets, cfg.archs), "",
         *_benchmark_section(cfg, points, compared, datasets),
     ]
     panels = []

@@ -14,6 +14,7 @@ from seqrobust.studies.architectures.table import (
     ArchPoint,
     architecture_ranks,
     best_point,
+    head_to_head,
     lead,
     ranked,
 )
@@ -84,6 +85,25 @@ def architecture_lines(points: Sequence[ArchPoint], datasets: Sequence[str],
     return md_table(head, rows)
 
 
+def head_to_head_lines(points: Sequence[ArchPoint], datasets: Sequence[str],
+                       archs: Sequence[str]) -> list[str]:
+    """Markdown table: row architecture against column architecture, "wins–losses" of their
+    most robust configurations (pass the comparable points) over the datasets where both have
+    one (ties, if any, in brackets); architectures in the order of their mean rank."""
+    ranks = architecture_ranks(points, datasets, archs)
+    order = sorted(archs, key=lambda a: (math.isnan(ranks[a][1]), ranks[a][1]))
+    games = head_to_head(points, datasets, archs)
+
+    def cell(a: str, b: str) -> str:
+        if a == b:
+            return "–"
+        won, lost, tied = games[a, b]
+        return f"{won}–{lost}" + (f" ({tied} tied)" if tied else "")
+
+    return md_table(["architecture", *(f"vs {md_escape(b)}" for b in order)],
+                    [[md_escape(a), *(cell(a, b) for b in order)] for a in order])
+
+
 def _triple(clean: float, fgsm: float, bim: float) -> str:
     return f"{clean:.1f} / {fgsm:.1f} / {bim:.1f}"
 
@@ -141,5 +161,5 @@ def remaining_hours(rows: Sequence[ArchRow], expected: Iterable[tuple[str, str, 
     return seconds / 3600, unknown
 
 
-__all__ = ["LEAD_SE", "architecture_lines", "benchmark_lines", "pct", "remaining_hours",
-           "summary_lines"]
+__all__ = ["LEAD_SE", "architecture_lines", "benchmark_lines", "head_to_head_lines", "pct",
+           "remaining_hours", "summary_lines"]

@@ -250,7 +250,27 @@ def architecture_ranks(points: Sequence[ArchPoint], datasets: Sequence[str],
     return {a: (best[a], float(np.mean(ranks[a])) if ranks[a] else math.nan) for a in archs}
 
 
+def head_to_head(points: Sequence[ArchPoint], datasets: Sequence[str], archs: Sequence[str]
+                 ) -> dict[tuple[str, str], tuple[int, int, int]]:
+    """For every ordered pair ``(a, b)`` of different ``archs``: over the datasets where both
+    have a point, on how many ``a``'s most robust point (as in :func:`architecture_ranks`) has
+    the higher mean worst case, the lower, the same: ``(wins, losses, ties)``. Unlike the
+    mean rank, each count compares the two on the same datasets."""
+    best = {a: found for a, (found, _) in architecture_ranks(points, datasets, archs).items()}
+    out = {}
+    for a in archs:
+        for b in archs:
+            if a == b:
+                continue
+            pairs = [(p.mean["worst"], q.mean["worst"]) for p, q in zip(best[a], best[b],
+                                                                       strict=True)
+                     if p is not None and q is not None]
+            out[a, b] = (sum(x > y for x, y in pairs), sum(x < y for x, y in pairs),
+                         sum(x == y for x, y in pairs))
+    return out
+
+
 __all__ = ["METRICS", "MIN_CONFIGS", "ArchPoint", "RankCorrelation", "aggregate",
-           "architecture_ranks", "best_point",
+           "architecture_ranks", "best_point", "head_to_head",
            "comparable", "curvature_correlations", "lead", "rank_correlation", "ranked",
            "split_correlations"]
