@@ -68,6 +68,11 @@ def summary_lines(points: Sequence[ArchPoint], datasets: Sequence[str]) -> list[
     return md_table(head, rows)
 
 
+def _by_rank(found: dict[str, tuple[list[ArchPoint | None], float]]) -> list[str]:
+    """The architectures of :func:`architecture_ranks` by mean rank, unranked last."""
+    return sorted(found, key=lambda a: (math.isnan(found[a][1]), found[a][1]))
+
+
 def architecture_lines(points: Sequence[ArchPoint], datasets: Sequence[str],
                        archs: Sequence[str]) -> list[str]:
     """Markdown table: per architecture, its most robust configuration's worst case on each
@@ -75,8 +80,8 @@ def architecture_lines(points: Sequence[ArchPoint], datasets: Sequence[str],
     found = architecture_ranks(points, datasets, archs)
     head = ["architecture", *map(md_escape, datasets), "mean rank (datasets)"]
     rows = []
-    for a, (best, rank) in sorted(found.items(), key=lambda kv: (math.isnan(kv[1][1]),
-                                                                 kv[1][1])):
+    for a in _by_rank(found):
+        best, rank = found[a]
         cells = [md_escape(a), *("–" if p is None else f"{pct(p.mean['worst'])} "
                                  f"{md_escape(p.mode)}" for p in best),
                  "–" if math.isnan(rank) else
@@ -90,8 +95,7 @@ def head_to_head_lines(points: Sequence[ArchPoint], datasets: Sequence[str],
     """Markdown table: row architecture against column architecture, "wins–losses" of their
     most robust configurations (pass the comparable points) over the datasets where both have
     one (ties, if any, in brackets); architectures in the order of their mean rank."""
-    ranks = architecture_ranks(points, datasets, archs)
-    order = sorted(archs, key=lambda a: (math.isnan(ranks[a][1]), ranks[a][1]))
+    order = _by_rank(architecture_ranks(points, datasets, archs))
     games = head_to_head(points, datasets, archs)
 
     def cell(a: str, b: str) -> str:
