@@ -10,6 +10,9 @@
 # so continues the study with the code that wrote its records. To move the study to a newer
 # commit (with it stopped): git -C ../STUDY-code checkout --detach COMMIT; the next start
 # records it.
+# Progress at any time (seconds, trains nothing): .venv/bin/seqrobust reproduce STUDY
+# --report-only --out /tmp/STUDY --records docs/results/STUDY/records (its first line).
+# Stop: kill the PID printed below (its workers exit within seconds).
 # Usage: bash scripts/study_background.sh frontier|architectures [WORKERS] [extra options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
