@@ -1,8 +1,18 @@
 import pytest
 import torch
+from sequence_contract import (
+    check_batch_independence,
+    check_cuda_matches_cpu,
+    check_dropout_only_in_training,
+    check_gradcheck,
+    check_hessian_matches_torch_func,
+    check_padded_steps_get_zero_gradient_and_curvature,
+    check_padded_tail_changes_nothing,
+    check_padding_matches_trimmed,
+    check_twice_differentiable_path,
+    padded_batch,
+)
 from torch import nn
-from torch.autograd import gradcheck, gradgradcheck
-from torch.func import grad, hessian, jvp
 
 from seqrobust.models.tcn import TCNClassifier, blocks_for, receptive_field
 
@@ -14,17 +24,8 @@ def _tiny(**kw):
     return TCNClassifier(**args).double().eval()
 
 
-def _double_backward_hessian(fn, x):
-    """Dense Hessian of scalar ``fn`` at ``x`` by one double backward per input coordinate."""
-    xr = x.detach().clone().requires_grad_(True)
-    (g,) = torch.autograd.grad(fn(xr), xr, create_graph=True)
-    rows = [torch.autograd.grad(gi, xr, retain_graph=True)[0] for gi in g.flatten()]
-    return torch.stack(rows).reshape(*x.shape, *x.shape)
-
-
 def _padded_batch():
-    x = torch.randn(3, T, F, dtype=torch.float64)
-    return x, torch.tensor([T, 3, 1])
+    return padded_batch(T, F)
 
 
 def test_shapes_float32_defaults():
@@ -66,104 +67,36 @@ def test_skip_convolution_only_when_widths_differ():
 
 @pytest.mark.parametrize("target", ["logit", "margin"])
 def test_hessian_matches_torch_func(target):
-    model = _tiny()
-    x = torch.randn(T, F, dtype=torch.float64)
-
-    def fn(xi):
-        out = model(xi[None])[0]
-        return out[1] if target == "logit" else out[0] - out[2]
-
-    dense = hessian(fn)(x).reshape(T * F, T * F)
-    ours = _double_backward_hessian(fn, x).reshape(T * F, T * F)
-    torch.testing.assert_close(ours, dense, atol=1e-10, rtol=0)
-    torch.testing.assert_close(dense, dense.T, atol=1e-12, rtol=0)
-    assert float(dense.detach().abs().max()) > 1e-3  # curvature is really there
-    v = torch.randn(T, F, dtype=torch.float64)
-    hv = jvp(grad(fn), (x,), (v,))[1]  # forward-over-reverse, as the geometry layer uses
-    torch.testing.assert_close(hv.flatten(), dense @ v.flatten(), atol=1e-10, rtol=0)
+    check_hessian_matches_torch_func(_tiny(), target, T, F)
 
 
 def test_gradcheck_and_gradgradcheck():
-    model = _tiny()
-    x = torch.randn(2, 4, F, dtype=torch.float64, requires_grad=True)
-    lengths = torch.tensor([4, 2])
-    assert gradcheck(model, (x,))
-    assert gradgradcheck(model, (x,))
-    assert gradgradcheck(lambda z: model(z, lengths), (x,))
+    check_gradcheck(_tiny(), F)
 
 
 def test_padding_matches_trimmed_sequences():
-    model = _tiny()
-    x, lengths = _padded_batch()
-    padded = model(x, lengths)
-    for b, n in enumerate(lengths.tolist()):
-        alone = model(x[b : b + 1, :n])
-        torch.testing.assert_close(padded[b : b + 1], alone, atol=1e-12, rtol=0)
-    # the pooling mask is what makes this hold: without lengths the padded rows differ
-    assert not torch.allclose(model(x)[1:], padded[1:], atol=1e-6)
+    check_padding_matches_trimmed(_tiny(), *_padded_batch())
 
 
 def test_padded_tail_changes_nothing():
-    model = _tiny()
-    x, lengths = _padded_batch()
-    real = torch.arange(T)[None, :] < lengths[:, None]
-    noisy = torch.where(real[..., None], x, 1e3 * torch.randn_like(x))
-    assert torch.equal(model(noisy, lengths), model(x, lengths))
+    check_padded_tail_changes_nothing(_tiny(), *_padded_batch())
 
 
 def test_padded_steps_get_zero_gradient_and_curvature():
-    model = _tiny()
-    x, lengths = _padded_batch()
-    pad = ~(torch.arange(T)[None, :] < lengths[:, None])
-    xr = x.clone().requires_grad_(True)
-    out = model(xr, lengths)
-    (g,) = torch.autograd.grad((out[:, 0] - out[:, 1]).sum(), xr, create_graph=True)
-    assert float(g.detach()[~pad].abs().sum()) > 0
-    assert torch.equal(g[pad], torch.zeros_like(g[pad]))
-    v = torch.randn_like(x)
-    (hv,) = torch.autograd.grad((g * v).sum(), xr)
-    assert float(hv[~pad].abs().sum()) > 0
-    assert torch.equal(hv[pad], torch.zeros_like(hv[pad]))
-    n = int(lengths[1])
-    full = _double_backward_hessian(lambda z: model(z[None], lengths[1:2])[0, 2], x[1])
-    trimmed = hessian(lambda z: model(z[None])[0, 2])(x[1, :n])
-    torch.testing.assert_close(full[:n, :, :n], trimmed, atol=1e-10, rtol=0)
-    assert torch.equal(full[n:], torch.zeros_like(full[n:]))
-    assert torch.equal(full[:, :, n:], torch.zeros_like(full[:, :, n:]))
+    check_padded_steps_get_zero_gradient_and_curvature(_tiny(), *_padded_batch())
 
 
 def test_batch_independence():
-    model = _tiny()
-    x, lengths = _padded_batch()
-    out = model(x, lengths)
-    other = x.clone()
-    other[1:] = torch.randn_like(other[1:])
-    torch.testing.assert_close(model(other, lengths)[0], out[0], atol=1e-13, rtol=0)
-    torch.testing.assert_close(model(x[:1])[0], out[0], atol=1e-13, rtol=0)
+    check_batch_independence(_tiny(), *_padded_batch())
 
 
 def test_dropout_only_in_training():
-    model = _tiny(dropout=0.5)
-    x = torch.randn(4, T, F, dtype=torch.float64)
-    plain = _tiny()
-    plain.load_state_dict(model.state_dict())
-    torch.testing.assert_close(model(x), plain(x), atol=0, rtol=0)
-    model.train()
-    assert not torch.allclose(model(x), model(x))
-    plain.train()
-    torch.testing.assert_close(plain(x), plain.eval()(x), atol=0, rtol=0)
+    check_dropout_only_in_training(_tiny, T, F)
 
 
 def test_twice_differentiable_path_and_weight_gradients():
-    model = _tiny().train()
-    x, lengths = _padded_batch()
-    assert torch.equal(model.forward_twice_differentiable(x, lengths), model(x, lengths))
-    xr = x.clone().requires_grad_(True)
-    out = model.forward_twice_differentiable(xr, lengths)
-    (g,) = torch.autograd.grad(out[:, 0].sum(), xr, create_graph=True)
-    g.square().sum().backward()
-    for p in (model.blocks[0].conv1.weight, model.blocks[1].conv2.weight, model.head.weight):
-        assert p.grad is not None and float(p.grad.abs().sum()) > 0
+    check_twice_differentiable_path(_tiny(), *_padded_batch(), lambda m: (
+        m.blocks[0].conv1.weight, m.blocks[1].conv2.weight, m.head.weight))
 
 
 @pytest.mark.parametrize(
@@ -201,15 +134,4 @@ def test_bad_lengths(lengths, message):
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_hessian_vector_product_matches_cpu():
-    model = _tiny()
-    x, lengths = _padded_batch()
-    v = torch.randn_like(x)
-
-    def hvp(m, xx, ll, vv):
-        xr = xx.clone().requires_grad_(True)
-        (g,) = torch.autograd.grad(m(xr, ll)[:, 0].sum(), xr, create_graph=True)
-        return torch.autograd.grad((g * vv).sum(), xr)[0]
-
-    cpu = hvp(model, x, lengths, v)
-    gpu = hvp(model.cuda(), x.cuda(), lengths.cuda(), v.cuda())
-    torch.testing.assert_close(gpu.cpu(), cpu, atol=1e-10, rtol=0)
+    check_cuda_matches_cpu(_tiny(), *_padded_batch())
