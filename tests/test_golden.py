@@ -3,7 +3,9 @@ shipped in ``tests/golden/runs`` (MNIST rows; variable-length JapaneseVowels, tr
 ``seqrobust train`` with the options in :data:`RUNS`) give the same CSV/JSON as the files
 committed in ``tests/golden/`` (written by the code before the measurement layer moved out of
 ``experiments/``). Volatile fields (wall times, paths) are dropped; numbers are compared to a
-relative 1e-6, so a change of behaviour fails while the last float bits of another CPU pass.
+relative 1e-5 (absolute 1e-6 near zero), so a change of behaviour fails while the last float32
+bits of another CPU's kernels (AVX2 against AVX512/AMX; Lanczos residuals and FMN end points
+differ there by up to 3e-5 relative, 2e-7 absolute) pass.
 
 Regenerate (only for an intended change of behaviour):
 ``SEQROBUST_WRITE_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden.py``.
@@ -70,7 +72,7 @@ def _close(a: Any, b: Any, where: str) -> None:
         if math.isnan(x) or math.isnan(y):
             assert math.isnan(x) and math.isnan(y), f"{where}: {a} != {b}"
         else:
-            assert math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-9), f"{where}: {a} != {b}"
+            assert math.isclose(x, y, rel_tol=1e-5, abs_tol=1e-6), f"{where}: {a} != {b}"
     else:
         assert a == b, f"{where}: {a!r} != {b!r}"
 

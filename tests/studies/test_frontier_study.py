@@ -4,11 +4,14 @@ determinism per seed and the CLI."""
 from __future__ import annotations
 
 import csv
+import os
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 
 import seqrobust.studies.frontier.evaluate as frontier_eval
 import seqrobust.studies.frontier.runner as frontier
@@ -54,6 +57,17 @@ def _record_train(monkeypatch: pytest.MonkeyPatch, *, kill_at: int | None = None
 
     monkeypatch.setattr(training_run, "train", fake)
     return calls
+
+
+@pytest.fixture(scope="module", autouse=True)
+def threads_of_two_workers() -> Iterator[None]:
+    """Every run in this module uses the thread count of one of two workers (the pool gives
+    each ``cpu_count // workers``): float32 reductions differ with the thread count on some
+    CPUs, and the tables here are compared to the last bit."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // 2))
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

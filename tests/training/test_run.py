@@ -19,7 +19,9 @@ from training_cases import (
     OLD_CONFIG,
     OLD_DIGEST,
     OLD_TEST_ACCURACY,
+    RESUMED_DIGESTS,
     SMALL,
+    golden_digest,
     metrics_without_time,
     weights_digest,
 )
@@ -163,9 +165,16 @@ def test_old_folders_load_and_resume_bit_identically(tmp_path, one_thread):
     killed = _old(tmp_path, "old-killed")
     result = train(cfg, killed, resume=True, progress=False)
     assert result.completed and result.test_accuracy == OLD_TEST_ACCURACY
-    assert weights_digest(killed) == OLD_DIGEST
+    expected = golden_digest(RESUMED_DIGESTS)
+    assert weights_digest(killed) == expected
     finished = DATA / "old-finished"
-    assert metrics_without_time(killed) == metrics_without_time(finished)
+    got, want = metrics_without_time(killed), metrics_without_time(finished)
+    if expected == OLD_DIGEST:  # the machine that wrote the folders: the same bits
+        assert got == want
+    else:  # another CPU's kernels: the same log to float32 rounding
+        assert len(got) == len(want)
+        for row, ref in zip(got, want, strict=True):
+            assert row == pytest.approx(ref, rel=1e-5)
     assert sorted(p.name for p in (killed / "ckpt").iterdir()) == [
         "last.json", "step-00000008.safetensors"]  # the old pair is replaced
     model, saved = load_model(finished)

@@ -13,6 +13,9 @@ from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 _QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+SHORTER_RTOL = 1e-4
+"""FMN counts as shorter than DeepFool only by more than this relative amount: the two often
+end on the same float32 point, and a last-bit difference (another CPU's kernels) is no win."""
 
 
 def read_table(path: Path) -> dict[str, FloatArray]:
@@ -102,7 +105,7 @@ def summarize_tables(
             "lower_runner_up_over_measured": _quantiles(tab["lower_runner_up"][hit] / m),
             "linear_estimate_over_measured": _quantiles((tab["t"] / tab["j_norm"])[hit] / m),
         }
-    fmn_better = tab["fmn"] < tab["deepfool_refined"]
+    fmn_better = tab["fmn"] < tab["deepfool_refined"] * (1 - SHORTER_RTOL)
     summary: dict[str, Any] = {
         "inputs": int(meas.size),
         "requested": n,
